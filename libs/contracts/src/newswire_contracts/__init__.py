@@ -1,0 +1,47 @@
+"""Newswire's public contracts: topics, events, CloudEvents headers and article ids.
+
+Depends on pydantic only, so downstream consumers can install it alone.
+"""
+
+from . import cloudevents, topics
+from .cloudevents import EventMeta, InvalidEventError, decode, derive_event_id, encode
+from .events import (
+    EVENT_TYPES,
+    MAX_HTML_CHARS,
+    MAX_TEXT_CHARS,
+    ArticleEnriched,
+    ArticleIngested,
+    ArticleRelated,
+    CommentPosted,
+    Entity,
+    Event,
+    IngestArticle,
+    RelatedArticle,
+    StoryUpdated,
+)
+from .urls import InvalidURLError, article_id, canonicalize_url
+
+__all__ = [
+    "EVENT_TYPES",
+    "MAX_HTML_CHARS",
+    "MAX_TEXT_CHARS",
+    "ArticleEnriched",
+    "ArticleIngested",
+    "ArticleRelated",
+    "CommentPosted",
+    "Entity",
+    "Event",
+    "EventMeta",
+    "IngestArticle",
+    "InvalidEventError",
+    "InvalidURLError",
+    "RelatedArticle",
+    "StoryUpdated",
+    "article_id",
+    "canonicalize_url",
+    "cloudevents",
+    "decode",
+    "derive_event_id",
+    "encode",
+    "topics",
+]

@@ -1,0 +1,292 @@
+"""The events (and the one command) that travel between Newswire's services.
+
+Validation policy, for producers and consumers alike:
+
+* Types are strict: a JSON string is never coerced into a number, a number never into a
+  string, and times must carry a UTC offset. A message that does not fit is a poison
+  message and goes to the consumer's dead-letter topic.
+* Unknown fields are ignored. Schemas evolve by adding optional fields (a breaking change
+  is a new ``.v2`` type), so a consumer built against an older model must accept what a
+  newer producer adds. Models are frozen: an event is a fact, not a mutable record.
+* Sizes are bounded here, so a message that passes validation can be processed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from . import topics
+from .urls import InvalidURLError, canonicalize_url
+
+__all__ = [
+    "MAX_HTML_CHARS",
+    "MAX_TEXT_CHARS",
+    "ArticleEnriched",
+    "ArticleFields",
+    "ArticleId",
+    "ArticleIngested",
+    "ArticleRelated",
+    "CommentPosted",
+    "EnrichmentFields",
+    "Entity",
+    "Event",
+    "IngestArticle",
+    "RelatedArticle",
+    "StoryUpdated",
+]
+
+MAX_TEXT_CHARS = 200_000
+"""Article text beyond this is cut (and the event says so); about 30,000 words."""
+MAX_HTML_CHARS = 2_000_000
+"""HTML submitted inline for extraction; larger pages are refused."""
+
+ArticleId = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{32}$", description="32 hex digits, see urls.article_id")
+]
+StoryId = Annotated[str, Field(pattern=r"^[0-9a-z_-]{1,64}$", description="Story identifier")]
+LanguageCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="BCP 47 language tag, e.g. 'en'"
+    ),
+]
+Title = Annotated[str, Field(max_length=1_000)]
+SourceName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _must_be_canonical(url: str) -> str:
+    try:
+        canonical = canonicalize_url(url)
+    except InvalidURLError as exc:
+        raise ValueError(str(exc)) from exc
+    if canonical != url:
+        raise ValueError(f"URL is not canonical; expected {canonical!r}")
+    return url
+
+
+def _must_be_http_url(url: str) -> str:
+    try:
+        canonicalize_url(url)
+    except InvalidURLError as exc:
+        raise ValueError(str(exc)) from exc
+    return url
+
+
+CanonicalURL = Annotated[str, Field(max_length=2048), AfterValidator(_must_be_canonical)]
+HttpURL = Annotated[str, Field(max_length=2048), AfterValidator(_must_be_http_url)]
+
+
+class Event(BaseModel):
+    """Base of every message on a Newswire topic.
+
+    Subclasses name their CloudEvents ``type`` and their topic, and say which field is the
+    Kafka key (so all events about one article land in one partition, in order).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+
+    event_type: ClassVar[str]
+    topic: ClassVar[str]
+
+    def key(self) -> str:
+        """The Kafka message key for this event."""
+        raise NotImplementedError
+
+
+class IngestArticle(Event):
+    """Command: ingest one article, given inline or to be fetched from its URL."""
+
+    event_type: ClassVar[str] = "newswire.ingest.requested.v1"
+    topic: ClassVar[str] = topics.INGEST_REQUESTS
+
+    kind: Literal["article"] = Field(
+        default="article", description="What to ingest; only single articles in v1."
+    )
+    url: HttpURL = Field(description="The article's URL as submitted (canonicalised by ingest).")
+    title: Title | None = Field(default=None, description="Title, if the submitter knows it.")
+    text: str | None = Field(
+        default=None,
+        max_length=MAX_HTML_CHARS,
+        description=f"Plain article text, if known; ingest keeps the first {MAX_TEXT_CHARS} characters.",
+    )
+    html: str | None = Field(
+        default=None,
+        max_length=MAX_HTML_CHARS,
+        description="The article's HTML page; the text is extracted from it when text is absent.",
+    )
+    source: SourceName | None = Field(
+        default=None, description="The outlet's name; defaults to the URL's host."
+    )
+    published_at: AwareDatetime | None = Field(default=None, description="Publication time.")
+    language: LanguageCode | None = Field(default=None, description="Language hint.")
+    submitted_at: AwareDatetime = Field(description="When the gateway accepted the submission.")
+
+    def key(self) -> str:
+        return canonicalize_url(self.url)
+
+
+class ArticleFields(BaseModel):
+    """What every article event carries about the article itself."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+
+    id: ArticleId = Field(description="Deterministic id derived from the canonical URL.")
+    url: CanonicalURL = Field(description="Canonical URL of the article.")
+    source: SourceName = Field(description="The outlet that published it.")
+    title: Title = Field(description="Headline; may be empty when none could be found.")
+    text: str = Field(max_length=MAX_TEXT_CHARS, description="Plain article text.")
+    text_truncated: bool = Field(
+        default=False, description=f"True when the text was cut to {MAX_TEXT_CHARS} characters."
+    )
+    published_at: AwareDatetime | None = Field(
+        default=None, description="Publication time, when known."
+    )
+    ingested_at: AwareDatetime = Field(description="When ingest accepted this version.")
+    language_hint: LanguageCode | None = Field(
+        default=None, description="Language declared by the submitter or the page."
+    )
+    authors: tuple[Annotated[str, Field(max_length=200)], ...] = Field(
+        default=(), max_length=50, description="Bylines."
+    )
+    image_url: HttpURL | None = Field(default=None, description="Lead image.")
+    content_hash: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of title and text; changes with the content.",
+    )
+    version: int = Field(
+        default=1, ge=1, description="Raised each time ingest sees changed content at the URL."
+    )
+
+
+class ArticleIngested(ArticleFields, Event):
+    """An article was accepted and its text extracted."""
+
+    event_type: ClassVar[str] = "newswire.article.ingested.v1"
+    topic: ClassVar[str] = topics.ARTICLES_INGESTED
+
+    def key(self) -> str:
+        return self.id
+
+
+class Entity(BaseModel):
+    """A named entity found in an article."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+
+    name: str = Field(min_length=1, max_length=200, description="Normalised name.")
+    type: str = Field(
+        min_length=1, max_length=20, description="PERSON, ORG, GPE, LOC, NORP, EVENT, ..."
+    )
+    count: int = Field(ge=1, description="Mentions in the article.")
+    salience: float = Field(default=0.0, ge=0.0, le=1.0, description="Importance, 0 to 1.")
+
+
+class EnrichmentFields(BaseModel):
+    """What enrich adds to an article. Every field has a default, so enrichers grow freely."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+
+    language: LanguageCode | None = Field(default=None, description="Detected language.")
+    language_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    word_count: int = Field(default=0, ge=0)
+    reading_time_minutes: int = Field(default=0, ge=0, description="Rounded up; 0 for no text.")
+    entities: tuple[Entity, ...] = Field(default=(), max_length=500)
+    keywords: tuple[Annotated[str, Field(max_length=100)], ...] = Field(default=(), max_length=50)
+    summary: str = Field(default="", max_length=5_000)
+    enriched_at: AwareDatetime = Field(description="When enrich produced this result.")
+    missing: tuple[str, ...] = Field(
+        default=(),
+        description="Enrichments that could not be applied, e.g. 'entities' for an unsupported language.",
+    )
+
+
+class ArticleEnriched(EnrichmentFields, ArticleFields, Event):
+    """An article with language, counts and (as enrich grows) entities, keywords, summary."""
+
+    event_type: ClassVar[str] = "newswire.article.enriched.v1"
+    topic: ClassVar[str] = topics.ARTICLES_ENRICHED
+
+    def key(self) -> str:
+        return self.id
+
+
+class RelatedArticle(BaseModel):
+    """One entry of an article's related list."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+
+    id: ArticleId
+    title: Title
+    url: CanonicalURL
+    source: SourceName
+    published_at: AwareDatetime | None = None
+    score: float = Field(ge=0.0, le=1.0, description="Relatedness, best is 1.")
+    relation: Literal["related", "duplicate"] = "related"
+    shared_entities: tuple[str, ...] = Field(default=(), description="Why: entities in common.")
+
+
+class ArticleRelated(Event):
+    """An article's related list or story changed (or it was stored for the first time)."""
+
+    event_type: ClassVar[str] = "newswire.article.related.v1"
+    topic: ClassVar[str] = topics.ARTICLES_RELATED
+
+    id: ArticleId
+    version: int = Field(ge=1, description="The article version the relations were computed for.")
+    story_id: StoryId | None = None
+    related: tuple[RelatedArticle, ...] = Field(default=(), max_length=100)
+    updated_at: AwareDatetime
+
+    def key(self) -> str:
+        return self.id
+
+
+class StoryUpdated(Event):
+    """A story (the articles of every outlet about one event) was created or changed."""
+
+    event_type: ClassVar[str] = "newswire.story.updated.v1"
+    topic: ClassVar[str] = topics.STORIES_UPDATED
+
+    id: StoryId
+    title: Title
+    entities: tuple[str, ...] = Field(default=(), max_length=50)
+    first_seen: AwareDatetime
+    last_seen: AwareDatetime
+    article_count: int = Field(ge=0)
+    article_ids: tuple[ArticleId, ...] = Field(default=(), max_length=10_000)
+    updated_at: AwareDatetime
+
+    def key(self) -> str:
+        return self.id
+
+
+class CommentPosted(Event):
+    """A reader posted a comment on an article."""
+
+    event_type: ClassVar[str] = "newswire.comment.posted.v1"
+    topic: ClassVar[str] = topics.COMMENTS_POSTED
+
+    id: str = Field(min_length=1, max_length=64)
+    article_id: ArticleId
+    author: str = Field(min_length=1, max_length=80)
+    body: str = Field(min_length=1, max_length=5_000)
+    posted_at: AwareDatetime
+
+    def key(self) -> str:
+        return self.article_id
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    model.event_type: model
+    for model in (
+        IngestArticle,
+        ArticleIngested,
+        ArticleEnriched,
+        ArticleRelated,
+        StoryUpdated,
+        CommentPosted,
+    )
+}
+"""Every event model by its CloudEvents type."""
