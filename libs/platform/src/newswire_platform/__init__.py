@@ -1,0 +1,41 @@
+"""Plumbing every Newswire service shares; nothing here knows about news."""
+
+from .dead_letter import DeadLetterPolicy, DeadLetterProducer, PermanentError, TransientError
+from .kafka import (
+    CurrentEvent,
+    EventPublisher,
+    create_broker,
+    ensure_topics,
+    event_decoder,
+    event_subscriber,
+)
+from .logging import bind, configure_logging, log_context
+from .mongo import create_mongo_client, ping_mongo, wait_for_mongo
+from .service import consumer_app, consumer_service, run, serve
+from .settings import CommaList, ServiceSettings, split_commas
+
+__all__ = [
+    "CommaList",
+    "CurrentEvent",
+    "DeadLetterPolicy",
+    "DeadLetterProducer",
+    "EventPublisher",
+    "PermanentError",
+    "ServiceSettings",
+    "TransientError",
+    "bind",
+    "configure_logging",
+    "consumer_app",
+    "consumer_service",
+    "create_broker",
+    "create_mongo_client",
+    "ensure_topics",
+    "event_decoder",
+    "event_subscriber",
+    "log_context",
+    "ping_mongo",
+    "run",
+    "serve",
+    "split_commas",
+    "wait_for_mongo",
+]

@@ -1,0 +1,257 @@
+"""Retries with backoff and dead-letter topics for FastStream Kafka consumers.
+
+FastStream has neither (a NACK re-reads the same message at once), so every consumer
+gets this middleware. For each message it:
+
+* dead-letters at once what can never succeed: an invalid event (bad headers, bad JSON,
+  a body that fails validation) or a handler's PermanentError;
+* retries transient failures (broker or store unreachable) with capped exponential
+  backoff for as long as they last, without committing, so nothing is lost;
+* retries any other exception ``max_attempts`` times, then dead-letters it.
+
+A dead letter keeps the original key, value and headers and adds ``x-dlq-*`` headers
+with the reason, the error type, the attempt count and the original coordinates. The
+offset is committed only after the dead letter is acknowledged by every in-sync replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import KafkaError, KafkaTimeoutError
+from faststream import BaseMiddleware
+from faststream.exceptions import HandlerException
+from faststream.message import StreamMessage
+from newswire_contracts.cloudevents import InvalidEventError
+from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
+
+from .logging import log_context
+from .metrics import MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED
+from .settings import ServiceSettings
+
+__all__ = [
+    "DLQ_HEADER_PREFIX",
+    "DeadLetterPolicy",
+    "DeadLetterProducer",
+    "PermanentError",
+    "TransientError",
+    "dead_letter_headers",
+    "describe",
+    "is_transient",
+]
+
+log = logging.getLogger(__name__)
+
+DLQ_HEADER_PREFIX = "x-dlq-"
+MAX_REASON_CHARS = 2_000
+
+
+class PermanentError(Exception):
+    """Raised by a handler for input it can never process (goes to the dead-letter topic)."""
+
+
+class TransientError(Exception):
+    """Raised by a handler for a failure that will pass (retried without limit)."""
+
+
+_PERMANENT = (InvalidEventError, ValidationError, PermanentError, UnicodeDecodeError)
+_TRANSIENT = (
+    TransientError,
+    ConnectionFailure,  # also AutoReconnect, ServerSelectionTimeoutError, NetworkTimeout
+    ExecutionTimeout,
+    WTimeoutError,
+    KafkaTimeoutError,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failure comes from an unreachable dependency rather than the message."""
+    if isinstance(error, _TRANSIENT):
+        return True
+    return isinstance(error, KafkaError) and bool(getattr(error, "retriable", False))
+
+
+def describe(error: BaseException) -> str:
+    """The reason recorded with a dead letter."""
+    return f"{type(error).__name__}: {error}"[:MAX_REASON_CHARS]
+
+
+def dead_letter_headers(
+    record: ConsumerRecord[Any, Any], *, service: str, error: BaseException, attempts: int
+) -> list[tuple[str, bytes]]:
+    """The original record's headers plus the failure, as a dead letter carries them."""
+    extra = {
+        "reason": describe(error),
+        "error-type": type(error).__name__,
+        "service": service,
+        "attempts": str(attempts),
+        "original-topic": record.topic,
+        "original-partition": str(record.partition),
+        "original-offset": str(record.offset),
+        "original-timestamp": str(record.timestamp),
+        "failed-at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+    kept = [
+        (name, value)
+        for name, value in (record.headers or ())
+        if not name.startswith(DLQ_HEADER_PREFIX)
+    ]
+    return kept + [(DLQ_HEADER_PREFIX + name, value.encode()) for name, value in extra.items()]
+
+
+class DeadLetterProducer:
+    """A plain aiokafka producer for dead letters.
+
+    FastStream's publisher takes headers as text; a dead letter must keep the original
+    headers byte for byte, including the non-UTF-8 one that may be why it failed.
+    """
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._settings = settings
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._settings.kafka_bootstrap_servers,
+            client_id=f"newswire-{self._settings.service_name}-dlq",
+            acks="all",
+            enable_idempotence=True,
+            max_request_size=self._settings.kafka_max_message_bytes + 64 * 1024,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def send(
+        self, topic: str, record: ConsumerRecord[Any, Any], headers: list[tuple[str, bytes]]
+    ) -> None:
+        if self._producer is None:
+            raise RuntimeError("DeadLetterProducer.start() was not awaited")
+        await self._producer.send_and_wait(
+            self._settings.topic(topic), value=record.value, key=record.key, headers=headers
+        )
+
+
+@dataclass(frozen=True)
+class DeadLetterPolicy:
+    """What a service does with messages it cannot process; ``middleware`` plugs it in."""
+
+    service: str
+    dead_letter_topic: str
+    producer: DeadLetterProducer
+    max_attempts: int = 5
+    initial_delay: float = 0.2
+    max_delay: float = 30.0
+    sleep: Callable[[float], Any] = asyncio.sleep
+
+    @classmethod
+    def from_settings(
+        cls, settings: ServiceSettings, dead_letter_topic: str, producer: DeadLetterProducer
+    ) -> DeadLetterPolicy:
+        return cls(
+            service=settings.service_name,
+            dead_letter_topic=dead_letter_topic,
+            producer=producer,
+            max_attempts=settings.consumer_max_attempts,
+            initial_delay=settings.retry_initial_seconds,
+            max_delay=settings.retry_max_seconds,
+        )
+
+    def delay(self, attempt: int) -> float:
+        """Backoff before retry number ``attempt`` (1-based): doubling, capped."""
+        return min(self.max_delay, self.initial_delay * 2 ** (attempt - 1))
+
+    def middleware(self, msg: Any, /, *, context: Any) -> _DeadLetterMiddleware:
+        """The FastStream broker middleware factory."""
+        return _DeadLetterMiddleware(msg, context=context, policy=self)
+
+    async def dead_letter(
+        self, record: ConsumerRecord[Any, Any], error: BaseException, attempts: int
+    ) -> None:
+        """Send the record to the dead-letter topic, retrying until Kafka takes it."""
+        headers = dead_letter_headers(record, service=self.service, error=error, attempts=attempts)
+        failures = 0
+        while True:
+            try:
+                await self.producer.send(self.dead_letter_topic, record, headers)
+                break
+            except (KafkaError, OSError) as exc:
+                failures += 1
+                log.warning("dead-letter publish failed; retrying", extra={"error": repr(exc)})
+                await self.sleep(self.delay(failures))
+        MESSAGES_DEAD_LETTERED.labels(self.service, record.topic).inc()
+        log.error(
+            "message dead-lettered",
+            extra={
+                "reason": describe(error),
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "attempts": attempts,
+                "dead_letter_topic": self.dead_letter_topic,
+            },
+        )
+
+
+class _DeadLetterMiddleware(BaseMiddleware):
+    def __init__(self, msg: Any, /, *, context: Any, policy: DeadLetterPolicy) -> None:
+        super().__init__(msg, context=context)
+        self.policy = policy
+
+    async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+        headers = msg.headers or {}
+        with log_context(event_id=headers.get("ce_id"), event_type=headers.get("ce_type")):
+            return await self._consume_with_retries(call_next, msg)
+
+    async def _consume_with_retries(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+        policy = self.policy
+        record = msg.raw_message
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                return await call_next(msg)
+            except (HandlerException, asyncio.CancelledError):
+                raise
+            except _PERMANENT as exc:
+                await policy.dead_letter(record, exc, attempts)
+                return None
+            except Exception as exc:
+                # Never dead-letter a good message because a dependency is down.
+                transient = is_transient(exc)
+                if not transient and attempts >= policy.max_attempts:
+                    log.exception("giving up on message", extra={"attempts": attempts})
+                    await policy.dead_letter(record, exc, attempts)
+                    return None
+                wait = policy.delay(attempts)
+                log.warning(
+                    "transient failure; retrying" if transient else "handler failed; retrying",
+                    extra={"error": repr(exc), "attempt": attempts, "retry_in_s": wait},
+                )
+                MESSAGES_RETRIED.labels(policy.service, record.topic).inc()
+                await policy.sleep(wait)
+
+    async def after_processed(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_val: BaseException | None = None,
+        exc_tb: Any = None,
+    ) -> bool | None:
+        # Only failures before the handler chain reach here: FastStream's parser could not
+        # even read the record (e.g. a header that is not UTF-8).
+        if exc_val is None or isinstance(exc_val, HandlerException | asyncio.CancelledError):
+            return False
+        if not isinstance(exc_val, Exception) or not isinstance(self.msg, ConsumerRecord):
+            return False
+        await self.policy.dead_letter(self.msg, exc_val, attempts=1)
+        return True

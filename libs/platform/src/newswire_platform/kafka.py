@@ -1,0 +1,181 @@
+"""Kafka wiring: the broker, explicit topic creation, typed subscribers and event publishing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, TypeVar
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from faststream import AckPolicy, Depends
+from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from faststream.message import StreamMessage
+from newswire_contracts import cloudevents
+from newswire_contracts.cloudevents import EventMeta
+from newswire_contracts.events import Event
+
+from .settings import ServiceSettings
+
+__all__ = [
+    "CurrentEvent",
+    "EventPublisher",
+    "create_broker",
+    "ensure_topics",
+    "event_decoder",
+    "event_subscriber",
+    "wait_for_kafka",
+]
+
+log = logging.getLogger(__name__)
+E = TypeVar("E", bound=Event)
+
+# Kafka error code for a topic created by someone else between our list and create.
+_TOPIC_ALREADY_EXISTS = TopicAlreadyExistsError.errno
+
+
+def create_broker(settings: ServiceSettings, *, middlewares: Iterable[Any] = ()) -> KafkaBroker:
+    """A FastStream Kafka broker whose producer waits for every in-sync replica.
+
+    ``acks=all`` with the idempotent producer is what lets a consumer commit its input
+    offset right after publishing: the output is durable and never written twice by a
+    producer retry.
+    """
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"newswire-{settings.service_name}",
+        acks="all",
+        enable_idempotence=True,
+        max_request_size=settings.kafka_max_message_bytes,
+        request_timeout_ms=30_000,
+        middlewares=tuple(middlewares),
+        graceful_timeout=30.0,
+        logger=logging.getLogger(f"newswire.{settings.service_name}.broker"),
+    )
+
+
+async def wait_for_kafka(settings: ServiceSettings, timeout: float = 60.0) -> None:
+    """Wait until the brokers answer (they may still be starting), or raise."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return
+        except (KafkaError, OSError) as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise KafkaConnectionError(
+                    f"Kafka at {settings.kafka_bootstrap_servers} did not answer in {timeout:.0f}s"
+                ) from exc
+            log.warning("waiting for Kafka", extra={"error": str(exc)})
+            await asyncio.sleep(1.0)
+        finally:
+            await admin.close()
+
+
+async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> list[str]:
+    """Create the missing ones among the given contract topics; return those created.
+
+    Topics are never auto-created: partitions, replication and the message size limit
+    come from settings, the same for every topic.
+    """
+    wanted = sorted({settings.topic(name) for name in names})
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in wanted if name not in existing]
+        if not missing:
+            return []
+        response = await admin.create_topics(
+            [
+                NewTopic(
+                    name,
+                    num_partitions=settings.topic_partitions,
+                    replication_factor=settings.topic_replication_factor,
+                    topic_configs={"max.message.bytes": str(settings.kafka_max_message_bytes)},
+                )
+                for name in missing
+            ]
+        )
+        for topic_error in response.topic_errors:
+            name, code = topic_error[0], topic_error[1]
+            if code not in (0, _TOPIC_ALREADY_EXISTS):
+                message = topic_error[2] if len(topic_error) > 2 else ""
+                raise KafkaError(f"cannot create topic {name}: error {code} {message}")
+        log.info("created topics", extra={"topics": missing})
+        return missing
+    finally:
+        await admin.close()
+
+
+def event_decoder(model: type[E]) -> Callable[[StreamMessage[Any]], Any]:
+    """A FastStream decoder that validates the CloudEvents headers and the body as ``model``.
+
+    Raises InvalidEventError for anything else, which the dead-letter middleware sends to
+    the dead-letter topic without retrying.
+    """
+
+    async def decode(message: StreamMessage[Any]) -> E:
+        event, _ = cloudevents.decode(model, message.headers, message.body)
+        return event
+
+    return decode
+
+
+def event_subscriber(
+    registrar: KafkaBroker | KafkaRouter,
+    settings: ServiceSettings,
+    model: type[Event],
+    *,
+    description: str,
+) -> Any:
+    """Subscribe a handler to ``model``'s topic the way every Newswire consumer does.
+
+    One consumer group per service, so instances share the partitions; offsets start at
+    the earliest message for a new group (nothing published before the first deploy is
+    skipped) and are committed only after the handler (or the dead-letter middleware) is
+    done with a message; the body is validated as ``model`` with its CloudEvents headers.
+    """
+    return registrar.subscriber(
+        settings.topic(model.topic),
+        group_id=settings.consumer_group,
+        decoder=event_decoder(model),
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+        # Transient failures are retried inside the handler call; give them time before
+        # the group coordinator considers this consumer dead.
+        max_poll_interval_ms=15 * 60 * 1000,
+        title=f"{settings.topic(model.topic)}:{settings.service_name}",
+        description=description,
+    )
+
+
+def _current_event_meta(message: KafkaMessage) -> EventMeta:
+    return cloudevents.read_meta(message.headers)
+
+
+CurrentEvent = Annotated[EventMeta, Depends(_current_event_meta)]
+"""Handler parameter type: the CloudEvents attributes of the message being handled."""
+
+
+class EventPublisher:
+    """Publishes contract events with their CloudEvents headers on the deployed topic names."""
+
+    def __init__(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
+        self._broker = broker
+        self._settings = settings
+
+    async def publish(self, event: Event, *, event_id: str | None = None) -> EventMeta:
+        """Publish and wait until every in-sync replica has the message."""
+        encoded = cloudevents.encode(event, source=self._settings.event_source, event_id=event_id)
+        await self._broker.publish(
+            encoded.value,
+            topic=self._settings.topic(encoded.topic),
+            key=encoded.key,
+            headers={name: value.decode() for name, value in encoded.headers},
+            correlation_id=encoded.meta.id,
+        )
+        return encoded.meta

@@ -1,0 +1,51 @@
+"""MongoDB wiring with PyMongo's async client (works with MongoDB and FerretDB)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+
+from .settings import ServiceSettings
+
+__all__ = ["create_mongo_client", "ping_mongo", "wait_for_mongo"]
+
+log = logging.getLogger(__name__)
+
+
+def create_mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]:
+    """A client that returns aware UTC datetimes and gives up on a dead server in 10 s.
+
+    Creating it does not connect; the first operation does.
+    """
+    return AsyncMongoClient(
+        settings.mongodb_url,
+        tz_aware=True,
+        appname=f"newswire-{settings.service_name}",
+        serverSelectionTimeoutMS=10_000,
+        connectTimeoutMS=5_000,
+        socketTimeoutMS=30_000,
+    )
+
+
+async def ping_mongo(client: AsyncMongoClient[dict[str, Any]], timeout: float = 2.0) -> bool:
+    """Whether the store answers a ping within ``timeout`` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            await client.admin.command("ping")
+        return True
+    except (PyMongoError, TimeoutError):
+        return False
+
+
+async def wait_for_mongo(client: AsyncMongoClient[dict[str, Any]], timeout: float = 60.0) -> None:
+    """Wait until the store answers (it may still be starting), or raise TimeoutError."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await ping_mongo(client):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"MongoDB did not answer within {timeout:.0f}s")
+        log.warning("waiting for MongoDB")
+        await asyncio.sleep(1.0)

@@ -1,0 +1,169 @@
+"""Running a consumer service: start-up order, health and metrics endpoints, shutdown.
+
+Each service's ``main.py`` builds its broker and handlers, then hands them to
+``consumer_app``; ``serve`` runs the result under uvicorn, which turns SIGTERM and
+SIGINT into an orderly stop (consumers stop fetching, in-flight handlers get
+``graceful_timeout`` to finish, producers flush).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.specification import AsyncAPI
+
+from .dead_letter import DeadLetterPolicy, DeadLetterProducer
+from .kafka import EventPublisher, create_broker, ensure_topics, wait_for_kafka
+from .logging import configure_logging
+from .metrics import broker_metrics_middleware, metrics_asgi_app
+from .settings import ServiceSettings
+
+__all__ = [
+    "ReadinessCheck",
+    "consumer_app",
+    "consumer_service",
+    "readiness_handler",
+    "run",
+    "serve",
+]
+
+log = logging.getLogger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+Hook = Callable[[], Awaitable[Any]]
+
+
+def readiness_handler(checks: Mapping[str, ReadinessCheck]):  # type: ignore[no-untyped-def]
+    """An ASGI GET handler: 200 when every check passes, else 503, with each check's result."""
+
+    @get(include_in_schema=False)
+    async def ready(scope: Any) -> AsgiResponse:
+        results = {name: await check() for name, check in checks.items()}
+        status = 200 if all(results.values()) else 503
+        body = json.dumps({"ready": status == 200, "checks": results}).encode()
+        return AsgiResponse(body, status, headers={"content-type": "application/json"})
+
+    return ready
+
+
+@get(include_in_schema=False)
+async def _alive(scope: Any) -> AsgiResponse:
+    return AsgiResponse(b'{"alive": true}', 200, headers={"content-type": "application/json"})
+
+
+def consumer_app(
+    settings: ServiceSettings,
+    broker: KafkaBroker,
+    *,
+    topics: Iterable[str],
+    on_startup: Iterable[Hook] = (),
+    on_shutdown: Iterable[Hook] = (),
+    checks: Mapping[str, ReadinessCheck] | None = None,
+    title: str,
+    description: str = "",
+) -> AsgiFastStream:
+    """A FastStream ASGI app: waits for Kafka, creates topics, runs hooks, then consumes.
+
+    Serves ``/healthz`` (the process runs), ``/readyz`` (Kafka and any extra checks answer)
+    and ``/metrics``.
+    """
+    startup, shutdown, topic_names = tuple(on_startup), tuple(on_shutdown), tuple(topics)
+
+    async def broker_ready() -> bool:
+        return bool(await broker.ping(timeout=2.0))
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        await wait_for_kafka(settings)
+        await ensure_topics(settings, topic_names)
+        for hook in startup:
+            await hook()
+        log.info("service starting", extra={"topics": [settings.topic(t) for t in topic_names]})
+        try:
+            yield
+        finally:
+            for hook in reversed(shutdown):
+                try:
+                    await hook()
+                except Exception:
+                    log.exception("shutdown hook failed")
+            log.info("service stopped")
+
+    return AsgiFastStream(
+        broker,
+        logger=logging.getLogger(f"newswire.{settings.service_name}.app"),
+        lifespan=lifespan,
+        specification=AsyncAPI(broker, title=title, description=description),
+        asgi_routes=[
+            ("/healthz", _alive),
+            ("/readyz", readiness_handler({"kafka": broker_ready, **(checks or {})})),
+            ("/metrics", metrics_asgi_app()),
+        ],
+    )
+
+
+def consumer_service(
+    settings: ServiceSettings,
+    *,
+    dead_letter_topic: str,
+    topics: Iterable[str],
+    routers: Callable[[EventPublisher], Iterable[KafkaRouter]],
+    on_startup: Iterable[Hook] = (),
+    on_shutdown: Iterable[Hook] = (),
+    checks: Mapping[str, ReadinessCheck] | None = None,
+    title: str,
+    description: str = "",
+) -> AsgiFastStream:
+    """A whole consumer service: broker with metrics and dead letters, publisher, routers.
+
+    ``routers`` receives the service's event publisher and returns its subscribers.
+    """
+    dead_letters = DeadLetterProducer(settings)
+    policy = DeadLetterPolicy.from_settings(settings, dead_letter_topic, dead_letters)
+    broker = create_broker(
+        settings,
+        middlewares=[broker_metrics_middleware(settings.service_name), policy.middleware],
+    )
+    for router in routers(EventPublisher(broker, settings)):
+        broker.include_router(router)
+    return consumer_app(
+        settings,
+        broker,
+        topics=(*topics, dead_letter_topic),
+        on_startup=(dead_letters.start, *on_startup),
+        on_shutdown=(dead_letters.stop, *on_shutdown),
+        checks=checks,
+        title=title,
+        description=description,
+    )
+
+
+def run(settings: ServiceSettings, build_app: Callable[[], Any]) -> None:
+    """Entry point body: configure logging, build the app, serve it until stopped."""
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    asyncio.run(serve(build_app(), settings))
+
+
+async def serve(app: Any, settings: ServiceSettings) -> None:
+    """Run an ASGI app on the service's HTTP port until SIGTERM or SIGINT."""
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,  # keep our JSON logging
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=30,
+    )
+    server = uvicorn.Server(config)
+    await server.serve()
+    if getattr(server, "started", True) is False:
+        raise SystemExit(1)

@@ -1,0 +1,102 @@
+"""The settings every service shares; each service subclasses ServiceSettings once."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["CommaList", "ServiceSettings", "split_commas"]
+
+CommaList = Annotated[list[str], NoDecode]
+"""A list read from one comma-separated environment variable."""
+
+
+class ServiceSettings(BaseSettings):
+    """Connection, topic and logging settings (``NEWSWIRE_`` prefix).
+
+    ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGODB_URL`` are also read without the prefix,
+    as operators and container platforms expect.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices(
+            "KAFKA_BOOTSTRAP_SERVERS", "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS"
+        ),
+        description="Comma-separated host:port list of Kafka brokers.",
+    )
+    mongodb_url: str = Field(
+        default="mongodb://127.0.0.1:27017",
+        validation_alias=AliasChoices("MONGODB_URL", "NEWSWIRE_MONGODB_URL"),
+        description="MongoDB connection string (real MongoDB or FerretDB).",
+    )
+    mongodb_database: str = Field(
+        default="newswire", description="Database holding every collection."
+    )
+    topic_prefix: str = Field(
+        default="",
+        description="Prepended to every topic name; lets several deployments or test runs share a cluster.",
+    )
+    topic_partitions: int = Field(
+        default=6, ge=1, description="Partitions of topics created at start-up."
+    )
+    topic_replication_factor: int = Field(
+        default=1, ge=1, description="Replication of created topics."
+    )
+    kafka_max_message_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024, description="Largest message produced or accepted."
+    )
+    consumer_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts at a failing message before it is dead-lettered."
+    )
+    retry_initial_seconds: float = Field(
+        default=0.2, gt=0, description="First retry delay; doubles each time."
+    )
+    retry_max_seconds: float = Field(default=30.0, gt=0, description="Cap on one retry delay.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="json for machines (the default), console for people."
+    )
+    http_host: str = Field(
+        default="127.0.0.1", description="Bind address of the service's HTTP endpoints."
+    )
+
+    service_name: ClassVar[str] = "newswire"
+    """Set by each service's subclass; names its client id, consumer group and event source."""
+
+    @property
+    def http_port(self) -> int:
+        """The port of the service's health and metrics endpoints."""
+        raise NotImplementedError
+
+    @property
+    def event_source(self) -> str:
+        """The CloudEvents ``source`` of what this service publishes."""
+        return f"/newswire/{self.service_name}"
+
+    @property
+    def consumer_group(self) -> str:
+        """The Kafka consumer group shared by every instance of this service."""
+        return f"{self.topic_prefix}newswire-{self.service_name}"
+
+    def topic(self, name: str) -> str:
+        """The deployed name of a contract topic (with the configured prefix)."""
+        return f"{self.topic_prefix}{name}"
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _has_servers(cls, value: str) -> str:
+        if not [s for s in value.split(",") if s.strip()]:
+            raise ValueError("at least one Kafka bootstrap server is required")
+        return value
+
+
+def split_commas(value: object) -> object:
+    """Validator helper: 'a, b,,c' -> ['a', 'b', 'c']; lists pass through."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
