@@ -1,0 +1,1 @@
+"""Newswire enrich: ingested articles in, enriched articles out."""

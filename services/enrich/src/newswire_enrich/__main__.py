@@ -1,0 +1,5 @@
+"""``python -m newswire_enrich`` runs the enrich service."""
+
+from .main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Newswire gateway: the HTTP API for clients."""

@@ -1,0 +1,30 @@
+"""Gateway settings (``NEWSWIRE_`` environment variables)."""
+
+from typing import ClassVar
+
+from newswire_platform import CommaList, ServiceSettings, split_commas
+from pydantic import Field, field_validator
+
+
+class GatewaySettings(ServiceSettings):
+    """What the gateway reads from the environment."""
+
+    service_name: ClassVar[str] = "gateway"
+
+    gateway_port: int = Field(default=8080, description="Port of the HTTP API.")
+    api_keys: CommaList = Field(
+        default_factory=list,
+        description="Keys accepted on write endpoints (comma-separated). None set: writes are refused.",
+    )
+    cors_origins: CommaList = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    max_request_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 beyond)."
+    )
+
+    @property
+    def http_port(self) -> int:
+        return self.gateway_port
+
+    _split = field_validator("api_keys", "cors_origins", mode="before")(split_commas)

@@ -1,0 +1,30 @@
+"""FastAPI dependencies as ``Annotated`` aliases for the route modules."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from .auth import check_api_key
+from .state import GatewayState
+
+__all__ = ["State", "WriteAccess"]
+
+
+def _state(request: Request) -> GatewayState:
+    return request.app.state.gateway  # type: ignore[no-any-return]
+
+
+State = Annotated[GatewayState, Depends(_state)]
+
+
+def _require_api_key(
+    state: State,
+    authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
+) -> None:
+    check_api_key(authorization, state.settings.api_keys)
+
+
+WriteAccess = Depends(_require_api_key)
+"""Route dependency: the request must carry a valid API key."""

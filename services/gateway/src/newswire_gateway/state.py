@@ -1,0 +1,24 @@
+"""What the gateway's request handlers share: settings, the publisher, the store readers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from newswire_platform import EventPublisher
+from pymongo import AsyncMongoClient
+
+from .config import GatewaySettings
+from .store import ArticleReader
+
+__all__ = ["GatewayState"]
+
+
+@dataclass(frozen=True)
+class GatewayState:
+    settings: GatewaySettings
+    broker: KafkaBroker
+    publisher: EventPublisher
+    mongo: AsyncMongoClient[dict[str, Any]]
+    articles: ArticleReader

@@ -1,0 +1,1 @@
+"""Newswire ingest: submissions in, extracted articles out."""

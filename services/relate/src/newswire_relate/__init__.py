@@ -1,0 +1,1 @@
+"""Newswire relate: the article read model, related articles and stories."""

@@ -1,0 +1,5 @@
+"""``python -m newswire_relate`` runs the relate service."""
+
+from .main import main
+
+main()

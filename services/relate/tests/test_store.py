@@ -1,0 +1,82 @@
+"""The article read model against the real MongoDB-wire store."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from newswire_contracts import ArticleEnriched, article_id
+from newswire_relate.store import ArticleStore
+from pymongo import AsyncMongoClient
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+URL = "https://news.example/store-test"
+
+
+@pytest.fixture
+async def store(infrastructure, namespace) -> AsyncIterator[tuple[ArticleStore, object]]:  # type: ignore[no-untyped-def]
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        infrastructure.mongodb_url, tz_aware=True
+    )
+    database = client[f"{namespace.database}_store"]
+    yield ArticleStore(database), database["articles"]
+    await client.drop_database(database.name)
+    await client.close()
+
+
+def article(version: int = 1, text: str = "Text one.", **fields: object) -> ArticleEnriched:
+    return ArticleEnriched(
+        id=article_id(URL),
+        url=URL,
+        source="News",
+        title="Title",
+        text=text,
+        ingested_at=NOW,
+        content_hash=f"{version:064x}" if text == "Text one." else "f" * 64,
+        version=version,
+        enriched_at=NOW,
+        language="en",
+        word_count=2,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+async def test_first_save_creates_one_document(store) -> None:  # type: ignore[no-untyped-def]
+    articles, collection = store
+    result = await articles.save(article(), now=NOW)
+    assert result.outcome == "created"
+    document = await articles.get(article().id)
+    assert document is not None
+    assert document["url"] == URL
+    assert document["language"] == "en"
+    assert document["version"] == 1
+    assert document["related"] == []
+    assert document["story_id"] is None
+    assert document["stored_at"] == NOW
+    assert await collection.count_documents({}) == 1
+
+
+async def test_redelivery_leaves_one_unchanged_document(store) -> None:  # type: ignore[no-untyped-def]
+    articles, collection = store
+    await articles.save(article(), now=NOW)
+    await collection.update_one({"_id": article().id}, {"$set": {"related": [{"id": "x"}]}})
+    again = await articles.save(article(), now=NOW + timedelta(minutes=5))
+    assert again.outcome == "unchanged"
+    assert await collection.count_documents({}) == 1
+    document = await articles.get(article().id)
+    assert document is not None
+    assert document["related"] == [{"id": "x"}], "relations survive a re-save"
+
+
+async def test_newer_versions_replace_and_older_ones_are_ignored(store) -> None:  # type: ignore[no-untyped-def]
+    articles, _ = store
+    await articles.save(article(version=2), now=NOW)
+    assert (await articles.save(article(version=3, text="Text two."), now=NOW)).outcome == "updated"
+    stale = await articles.save(article(version=1), now=NOW)
+    assert stale.outcome == "stale"
+    assert stale.stored_version == 3
+    document = await articles.get(article().id)
+    assert document is not None
+    assert document["version"] == 3
+    assert document["text"] == "Text two."
