@@ -1,0 +1,111 @@
+"""``newswire-dev``: run the local stack without Docker (what ``make run/up/down/reset`` call)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from .config import DevstackSettings, repo_root
+from .processes import StartError
+from .stack import Stack
+from .tools import MissingToolError, ensure_ferretdb, ensure_kafka
+
+SAMPLE_CORPUS = repo_root() / "data" / "sample"
+# The seed page's main article: the one `make run` waits for and shows.
+SAMPLE_ARTICLE_URL = "https://news.example/seed/lavrov-north-korea-visit"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="newswire-dev", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("provision", help="fetch Kafka and build FerretDB into .local/tools")
+    up = commands.add_parser("up", help="start whatever part of the stack is not running")
+    up.add_argument(
+        "components", nargs="*", help="kafka, store, ingest, enrich, relate, gateway (default: all)"
+    )
+    down = commands.add_parser("down", help="stop the stack, keeping its data")
+    down.add_argument("components", nargs="*")
+    commands.add_parser("reset", help="stop the stack and delete its data (tools are kept)")
+    commands.add_parser("status", help="show what is running")
+    commands.add_parser("run", help="up, load the sample corpus, wait for Ctrl-C, then down")
+    commands.add_parser("api-key", help="print the gateway API key of the local stack")
+    args = parser.parse_args(argv)
+
+    # Probing a broker that is still starting makes aiokafka log every refused connection.
+    logging.basicConfig(level=logging.WARNING, format="newswire-dev: %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    settings = DevstackSettings()
+    stack = Stack(settings)
+    try:
+        if args.command == "provision":
+            print(ensure_kafka(settings))
+            print(ensure_ferretdb(settings))
+        elif args.command == "up":
+            asyncio.run(stack.up(args.components or None))
+            _print_status(stack)
+        elif args.command == "down":
+            stack.down(args.components or None)
+        elif args.command == "reset":
+            stack.reset()
+            print(f"newswire-dev: deleted {settings.data_dir}")
+        elif args.command == "status":
+            _print_status(stack)
+        elif args.command == "api-key":
+            print(stack.api_key())
+        elif args.command == "run":
+            return _run_foreground(stack)
+    except (MissingToolError, StartError, ValueError, RuntimeError) as exc:
+        print(f"newswire-dev: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_status(stack: Stack) -> None:
+    for status in stack.status():
+        print(status.describe())
+
+
+def _run_foreground(stack: Stack) -> int:
+    from newswire_cli.submit import submit_paths, wait_for_article
+
+    stop = asyncio.Event()
+
+    async def session() -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stack.up()
+            gateway = f"http://127.0.0.1:{stack.settings.gateway_port}"
+            key = stack.api_key()
+            print(
+                f"newswire-dev: loading the sample corpus from {SAMPLE_CORPUS.relative_to(repo_root())}"
+            )
+            summary = await submit_paths([SAMPLE_CORPUS], gateway_url=gateway, api_key=key)
+            print(summary.render())
+            sample = await wait_for_article(gateway, SAMPLE_ARTICLE_URL, timeout=120.0)
+            print()
+            print(f"  Gateway      {gateway}")
+            print(f"  API key      {key}")
+            print(f"  Sample       {gateway}/v1/articles/{sample}")
+            print(f"  API docs     {gateway}/docs")
+            print(f"  Logs         {Path(stack.settings.logs_dir)}")
+            print("\nNewswire is running. Press Ctrl-C to stop it.", flush=True)
+            await stop.wait()
+            return 0
+        finally:
+            print("\nnewswire-dev: stopping ...", flush=True)
+            stack.down()
+
+    try:
+        return asyncio.run(session())
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

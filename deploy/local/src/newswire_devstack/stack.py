@@ -1,0 +1,121 @@
+"""The local stack as a whole: bring up what is missing, stop everything, wipe data."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .components import INFRASTRUCTURE, SERVICES, infrastructure_spec, service_spec
+from .config import DevstackSettings
+from .processes import ProcessManager, ProcessSpec
+
+__all__ = ["ComponentStatus", "Stack"]
+
+# Stopped in reverse: services first, so none of them sees its broker vanish mid-message.
+ORDER = (*INFRASTRUCTURE, *SERVICES)
+_MARKERS = {"kafka": "kafka.Kafka", "store": "ferretdb"}
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    pid: int | None
+    external: bool = False
+
+    def describe(self) -> str:
+        if self.external:
+            return f"{self.name:8} external"
+        return f"{self.name:8} {'running, pid ' + str(self.pid) if self.pid else 'stopped'}"
+
+
+class Stack:
+    """Kafka, the store and the four services under one ``.local`` directory."""
+
+    def __init__(
+        self,
+        settings: DevstackSettings,
+        *,
+        service_env: Mapping[str, str] | None = None,
+        processes: ProcessManager | None = None,
+    ) -> None:
+        self.settings = settings
+        self.service_env = dict(service_env or {})
+        self.processes = processes or ProcessManager(settings.run_dir, settings.logs_dir)
+
+    def api_key(self) -> str:
+        """The first configured key, or one generated once and kept in ``.local/run/api-key``."""
+        if self.settings.api_keys:
+            return self.settings.api_keys[0]
+        path = self.settings.run_dir / "api-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(24))
+        return path.read_text().strip()
+
+    def components(self, only: Iterable[str] | None = None) -> list[str]:
+        wanted = set(only) if only else set(ORDER)
+        unknown = wanted - set(ORDER)
+        if unknown:
+            raise ValueError(
+                f"unknown components: {', '.join(sorted(unknown))}; known: {', '.join(ORDER)}"
+            )
+        return [name for name in ORDER if name in wanted and not self.is_external(name)]
+
+    def is_external(self, name: str) -> bool:
+        return (name == "kafka" and self.settings.kafka_is_external) or (
+            name == "store" and self.settings.store_is_external
+        )
+
+    def marker(self, name: str) -> str:
+        return _MARKERS.get(name, f"newswire_{name}")
+
+    def spec(self, name: str) -> ProcessSpec:
+        if name in INFRASTRUCTURE:
+            return infrastructure_spec(name, self.settings)
+        settings = self.settings
+        if name == "gateway" and not settings.api_keys:
+            settings = settings.model_copy(update={"api_keys": [self.api_key()]})
+        return service_spec(name, settings, self.service_env)
+
+    async def up(self, only: Iterable[str] | None = None, *, echo: bool = True) -> list[str]:
+        """Start, in dependency order, each component that is not running; return those started."""
+        started = []
+        for name in self.components(only):
+            if self.processes.running_pid(name, self.marker(name)):
+                continue
+            spec = self.spec(name)
+            pid = self.processes.start(spec)
+            if echo:
+                print(f"newswire-dev: starting {name} (pid {pid}) ...", flush=True)
+            await self.processes.wait_ready(spec, pid, self.settings.start_timeout_seconds)
+            started.append(name)
+        return started
+
+    def down(self, only: Iterable[str] | None = None, *, echo: bool = True) -> list[str]:
+        """Stop components (services first), keeping their data; return those stopped."""
+        stopped = []
+        for name in reversed(self.components(only)):
+            if self.processes.stop(
+                name, self.marker(name), timeout=60.0 if name == "kafka" else 30.0
+            ):
+                stopped.append(name)
+                if echo:
+                    print(f"newswire-dev: stopped {name}", flush=True)
+        return stopped
+
+    def reset(self) -> None:
+        """Stop everything and delete the broker's log and the store (tools are kept)."""
+        self.down()
+        shutil.rmtree(self.settings.data_dir, ignore_errors=True)
+        shutil.rmtree(self.settings.local_dir / "config", ignore_errors=True)
+
+    def status(self) -> list[ComponentStatus]:
+        return [
+            ComponentStatus(name, None, external=True)
+            if self.is_external(name)
+            else ComponentStatus(name, self.processes.running_pid(name, self.marker(name)))
+            for name in ORDER
+        ]

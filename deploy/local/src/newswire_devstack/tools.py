@@ -1,0 +1,124 @@
+"""Provisioning the servers from package registries: Kafka from Maven Central, FerretDB
+from the Go module proxy. Each lands under ``.local/tools/`` once; later calls are no-ops.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .config import DevstackSettings, repo_root
+
+__all__ = ["MissingToolError", "ensure_ferretdb", "ensure_kafka", "require"]
+
+FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
+_COMPLETE = ".complete"
+
+
+class MissingToolError(RuntimeError):
+    """A program the local stack needs is not installed."""
+
+
+_HINTS = {
+    "java": "Java 17 or newer runs the Kafka broker (Debian: apt install openjdk-17-jre-headless).",
+    "mvn": "Maven fetches the Kafka jars from Maven Central (Debian: apt install maven).",
+    "go": "Go builds FerretDB from the Go module proxy (https://go.dev/doc/install, or apt install golang).",
+}
+
+
+def require(program: str) -> str:
+    """The path of ``program``, or MissingToolError saying how to get it."""
+    path = shutil.which(program)
+    if path is None:
+        raise MissingToolError(f"'{program}' was not found on PATH. {_HINTS.get(program, '')}")
+    return path
+
+
+def kafka_home(settings: DevstackSettings) -> Path:
+    return settings.tools_dir / f"kafka-{settings.kafka_version}"
+
+
+def ferretdb_binary(settings: DevstackSettings) -> Path:
+    return settings.tools_dir / f"ferretdb-{settings.ferretdb_version}" / "ferretdb"
+
+
+def ensure_kafka(settings: DevstackSettings) -> Path:
+    """Fetch the broker's jars with Maven (once); return the directory holding ``libs/``."""
+    home = kafka_home(settings)
+    if (home / _COMPLETE).exists():
+        return home
+    require("java")
+    mvn = require("mvn")
+    settings.tools_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="kafka-", dir=settings.tools_dir))
+    try:
+        _run(
+            [
+                mvn,
+                "--batch-mode",
+                "--quiet",
+                "--file",
+                str(repo_root() / "deploy" / "local" / "kafka" / "pom.xml"),
+                f"-Dkafka.version={settings.kafka_version}",
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={staging / 'libs'}",
+            ],
+            what=f"fetching Kafka {settings.kafka_version} from Maven Central",
+        )
+        if not any((staging / "libs").glob("kafka_2.13-*.jar")):
+            raise RuntimeError("Maven finished but no kafka_2.13 jar was copied")
+        (staging / _COMPLETE).write_text(settings.kafka_version)
+        shutil.rmtree(home, ignore_errors=True)
+        staging.rename(home)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return home
+
+
+def ensure_ferretdb(settings: DevstackSettings) -> Path:
+    """Build FerretDB (once) from its module on the Go proxy; return the binary.
+
+    ``go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2`` builds, but the binary
+    panics at start: the module zip ships an empty ``build/version/version.txt``, which
+    FerretDB's own build fills in from git. So we download the same module version, write
+    that file, and build ``./cmd/ferretdb`` from it: the same code, a working binary.
+    """
+    binary = ferretdb_binary(settings)
+    if binary.exists():
+        return binary
+    go = require("go")
+    module = f"{FERRETDB_MODULE}@{settings.ferretdb_version}"
+    listing = _run([go, "mod", "download", "-json", module], what=f"downloading {module}")
+    source = Path(json.loads(listing)["Dir"])
+    settings.tools_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ferretdb-src-", dir=settings.tools_dir) as tmp:
+        build_dir = Path(tmp) / "src"
+        shutil.copytree(source, build_dir)
+        for path in build_dir.rglob("*"):  # the module cache is read-only
+            path.chmod(path.stat().st_mode | 0o200)
+        (build_dir / "build" / "version" / "version.txt").write_text(
+            f"{settings.ferretdb_version}\n"
+        )
+        staged = Path(tmp) / "ferretdb"
+        _run(
+            [go, "build", "-trimpath", "-o", str(staged), "./cmd/ferretdb"],
+            what=f"building FerretDB {settings.ferretdb_version} (about a minute the first time)",
+            cwd=build_dir,
+        )
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(staged, binary)
+    return binary
+
+
+def _run(argv: list[str], *, what: str, cwd: Path | None = None) -> str:
+    print(f"newswire-dev: {what} ...", flush=True)
+    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{what} failed (exit {result.returncode}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
+    return result.stdout
