@@ -1,0 +1,203 @@
+"""Fixtures shared by every test ring: the real broker and store, and the running pipeline.
+
+Where the broker and store come from, in this order:
+
+1. ``NEWSWIRE_TEST_CONTAINERS=1`` and a Docker engine: testcontainers (apache/kafka, mongo:8).
+2. ``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URL`` set: those servers.
+3. Otherwise the local stack (deploy/local): Kafka and FerretDB under ``.local/``, started
+   if not running and stopped again at the end if this session started them.
+
+Each session works in its own namespace (topic prefix, database, consumer groups), so
+tests never see each other's messages or documents, even on a shared broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from newswire_devstack.components import SERVICES
+from newswire_devstack.config import DevstackSettings, repo_root
+from newswire_devstack.processes import ProcessManager
+from newswire_devstack.stack import Stack
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TestRunSettings(BaseSettings):
+    """How the test run finds its servers (``NEWSWIRE_TEST_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_TEST_")
+
+    containers: bool = False
+    keep_logs: bool = True
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    kafka_bootstrap_servers: str
+    mongodb_url: str
+    origin: str
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """Isolates one test session on shared servers."""
+
+    name: str
+
+    @property
+    def topic_prefix(self) -> str:
+        return f"{self.name}."
+
+    @property
+    def database(self) -> str:
+        return f"newswire_{self.name}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+@dataclass
+class Pipeline:
+    """The four services running as processes against the test namespace."""
+
+    gateway_url: str
+    api_key: str
+    stack: Stack
+    infrastructure: Infrastructure
+    namespace: Namespace
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+@pytest.fixture(scope="session")
+def infrastructure() -> Iterator[Infrastructure]:
+    run_settings = TestRunSettings()
+    if run_settings.containers:
+        yield from _containers()
+        return
+    settings = DevstackSettings()
+    with _shared_local_infrastructure(Stack(settings)):
+        yield Infrastructure(
+            settings.kafka_bootstrap_servers,
+            settings.mongodb_url,
+            origin="external" if settings.kafka_is_external else "local stack",
+        )
+
+
+@contextmanager
+def _shared_local_infrastructure(stack: Stack) -> Iterator[None]:
+    """Kafka and the store, shared by concurrent test sessions.
+
+    Each session holds a lease (a file named by its pid). What a test session started is
+    stopped by the last session to leave; what a developer started (``make up``) is left
+    running.
+    """
+    run_dir = stack.settings.run_dir
+    leases, started_file = run_dir / "test-leases", run_dir / "test-started"
+    leases.mkdir(parents=True, exist_ok=True)
+    own = leases / str(os.getpid())
+    with _locked(run_dir / "test-leases.lock"):
+        started = asyncio.run(stack.up(["kafka", "store"], echo=False))
+        if started:
+            recorded = set(started_file.read_text().split()) if started_file.exists() else set()
+            started_file.write_text(" ".join(sorted(recorded | set(started))))
+        own.touch()
+    try:
+        yield
+    finally:
+        with _locked(run_dir / "test-leases.lock"):
+            own.unlink(missing_ok=True)
+            others = [lease for lease in leases.iterdir() if Path(f"/proc/{lease.name}").exists()]
+            if not others and started_file.exists():
+                stack.down(started_file.read_text().split(), echo=False)
+                started_file.unlink()
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _containers() -> Iterator[Infrastructure]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.mongodb import MongoDbContainer
+
+    with (
+        KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka,
+        MongoDbContainer("mongo:8") as mongo,
+    ):
+        yield Infrastructure(
+            kafka.get_bootstrap_server(), mongo.get_connection_url(), origin="testcontainers"
+        )
+
+
+@pytest.fixture(scope="session")
+def namespace() -> Namespace:
+    return Namespace(f"t{uuid.uuid4().hex[:10]}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+async def pipeline(infrastructure: Infrastructure, namespace: Namespace) -> AsyncIterator[Pipeline]:
+    """Start ingest, enrich, relate and gateway as processes; stop them at the end."""
+    run_dir = repo_root() / ".local" / "test-runs" / namespace.name
+    settings = DevstackSettings(
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        mongodb_url=infrastructure.mongodb_url,
+        mongodb_database=namespace.database,
+        topic_prefix=namespace.topic_prefix,
+        topic_partitions=3,
+        gateway_port=_free_port(),
+        ingest_port=_free_port(),
+        enrich_port=_free_port(),
+        relate_port=_free_port(),
+        api_keys=[f"test-key-{namespace.name}"],
+    )
+    stack = Stack(
+        settings,
+        # Tests inject failures; retries must not make them wait for minutes.
+        service_env={"NEWSWIRE_RETRY_MAX_SECONDS": "2"},
+        processes=ProcessManager(run_dir / "run", run_dir / "logs"),
+    )
+    await stack.up(SERVICES, echo=False)
+    try:
+        yield Pipeline(
+            gateway_url=f"http://127.0.0.1:{settings.gateway_port}",
+            api_key=settings.api_keys[0],
+            stack=stack,
+            infrastructure=infrastructure,
+            namespace=namespace,
+        )
+    finally:
+        stack.down(SERVICES, echo=False)
+        if not TestRunSettings().keep_logs:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def pytest_report_header() -> list[str]:
+    return [
+        f"newswire: repository {Path(repo_root()).name}, tests against real Kafka and a MongoDB-wire store"
+    ]
