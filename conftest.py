@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 import os
 import shutil
 import socket
@@ -195,6 +196,11 @@ async def pipeline(infrastructure: Infrastructure, namespace: Namespace) -> Asyn
         stack.down(SERVICES, echo=False)
         if not TestRunSettings().keep_logs:
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def pytest_configure() -> None:
+    # The fixtures probe a broker that may still be starting; aiokafka logs each refusal.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
 
 def pytest_report_header() -> list[str]:

@@ -52,7 +52,7 @@ class Stack:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(24))
+            path.write_text(f"nw_{secrets.token_urlsafe(24)}")  # never starts with "-"
         return path.read_text().strip()
 
     def components(self, only: Iterable[str] | None = None) -> list[str]:
