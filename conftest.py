@@ -32,6 +32,9 @@ from newswire_devstack.processes import ProcessManager
 from newswire_devstack.stack import Stack
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tests.httpserver import TestServer
+from tests.support import INGEST_USER_AGENT
+
 
 class TestRunSettings(BaseSettings):
     """How the test run finds its servers (``NEWSWIRE_TEST_*``)."""
@@ -162,7 +165,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-async def pipeline(infrastructure: Infrastructure, namespace: Namespace) -> AsyncIterator[Pipeline]:
+def web() -> Iterator[TestServer]:
+    """An HTTP server in the test process, serving feeds and pages to ingest.
+
+    The pipeline's ingest allowlists it (NEWSWIRE_FETCH_ALLOW_HOSTS): it is on loopback.
+    """
+    with TestServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+async def pipeline(
+    infrastructure: Infrastructure, namespace: Namespace, web: TestServer
+) -> AsyncIterator[Pipeline]:
     """Start ingest, enrich, relate and gateway as processes; stop them at the end."""
     run_dir = repo_root() / ".local" / "test-runs" / namespace.name
     settings = DevstackSettings(
@@ -179,8 +194,17 @@ async def pipeline(infrastructure: Infrastructure, namespace: Namespace) -> Asyn
     )
     stack = Stack(
         settings,
-        # Tests inject failures; retries must not make them wait for minutes.
-        service_env={"NEWSWIRE_RETRY_MAX_SECONDS": "2"},
+        service_env={
+            # Tests inject failures; retries must not make them wait for minutes.
+            "NEWSWIRE_RETRY_MAX_SECONDS": "2",
+            "NEWSWIRE_FETCH_ALLOW_HOSTS": web.host,
+            "NEWSWIRE_FETCH_USER_AGENT": INGEST_USER_AGENT,
+            # Feeds are polled every 1 to 3 s, so tests see several polls quickly.
+            "NEWSWIRE_FEED_DEFAULT_INTERVAL_SECONDS": "2",
+            "NEWSWIRE_FEED_MIN_INTERVAL_SECONDS": "1",
+            "NEWSWIRE_FEED_MAX_INTERVAL_SECONDS": "3",
+            "NEWSWIRE_FEED_MAX_BACKOFF_SECONDS": "3",
+        },
         processes=ProcessManager(run_dir / "run", run_dir / "logs"),
     )
     await stack.up(SERVICES, echo=False)

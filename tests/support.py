@@ -12,6 +12,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 T = TypeVar("T")
 
+INGEST_USER_AGENT = "NewswireTest/ingest-1"
+"""The User-Agent of the test pipeline's ingest instance."""
+
 
 async def eventually(
     probe: Callable[[], Awaitable[T | None]],

@@ -6,13 +6,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from newswire_contracts import IngestArticle, article_id
+from newswire_contracts import IngestArticle, article_id, canonicalize_url
 from newswire_ingest.articles import (
     article_from_submission,
+    choose_canonical,
     clean_text,
     content_hash,
     source_from_url,
 )
+from newswire_ingest.extract import canonical_link, extract_page
 from newswire_platform import PermanentError
 
 pytestmark = pytest.mark.unit
@@ -99,3 +101,54 @@ def test_no_text_is_a_permanent_error(fields: dict[str, str], reason: str) -> No
 def test_helpers() -> None:
     assert clean_text("a\u00a0 b\r\n\r\n\r\nc") == "a b\n\nc"
     assert source_from_url("https://www.reuters.com/x") == "reuters.com"
+
+
+@pytest.mark.parametrize(
+    ("fetched", "declared", "chosen"),
+    [
+        ("https://www.news.example/a?utm_source=x", None, "https://www.news.example/a"),
+        (
+            "https://www.news.example/a",
+            "https://www.news.example/2026/a",
+            "https://www.news.example/2026/a",
+        ),
+        ("https://m.news.example/a", "https://www.news.example/a", "https://www.news.example/a"),
+        ("https://news.example/a", "/canonical/a", "https://news.example/canonical/a"),
+        ("https://news.example/a", "https://evil.example/a", "https://news.example/a"),
+        ("https://news.example/a", "javascript:alert(1)", "https://news.example/a"),
+        ("https://edition.news.example/a", "https://news.example/a", "https://news.example/a"),
+    ],
+)
+def test_the_canonical_link_wins_only_for_the_same_site(
+    fetched: str, declared: str | None, chosen: str
+) -> None:
+    assert choose_canonical(fetched, declared) == chosen
+
+
+def test_a_fetched_page_with_another_canonical_url_keeps_the_submitted_id_as_alias() -> None:
+    html = gzip.decompress((FIXTURES / "NineNews_2024_05_02.html.gz").read_bytes()).decode("utf-8")
+    submitted = "https://www.9news.com.au/amp/epstein?utm_source=x"
+    article = article_from_submission(
+        submission(url=submitted),
+        now=NOW,
+        page=extract_page(html, submitted),
+        fetched_url=submitted,
+    )
+    assert article.url == canonicalize_url(PAGE_URL)
+    assert article.aliases == (article_id(canonicalize_url(submitted)),)
+
+
+@pytest.mark.parametrize(
+    ("html", "href"),
+    [
+        (
+            '<head><link rel="stylesheet" href="a.css"><LINK REL="Canonical" HREF="https://x.example/a?b=1&amp;c=2"></head>',
+            "https://x.example/a?b=1&c=2",
+        ),
+        ("<head><link href='/relative' rel='alternate canonical'></head>", "/relative"),
+        ("<head><meta property='og:url' content='https://x.example/og'></head>", None),
+        ("<head></head><body><link rel=canonical href=/in-body></body>", None),
+    ],
+)
+def test_canonical_link_is_read_from_the_head(html: str, href: str | None) -> None:
+    assert canonical_link(html) == href

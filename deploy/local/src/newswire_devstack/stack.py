@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import shutil
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .components import INFRASTRUCTURE, SERVICES, infrastructure_spec, service_spec
 from .config import DevstackSettings
@@ -111,6 +111,24 @@ class Stack:
         self.down()
         shutil.rmtree(self.settings.data_dir, ignore_errors=True)
         shutil.rmtree(self.settings.local_dir / "config", ignore_errors=True)
+
+    async def start_instance(
+        self, service: str, instance: str, *, port: int, env: Mapping[str, str] | None = None
+    ) -> int:
+        """Start one more instance of a service (same consumer group) as ``instance``; its pid.
+
+        For scaling out and for tests of what several instances do together.
+        """
+        settings = self.settings.model_copy(update={f"{service}_port": port})
+        spec = replace(
+            service_spec(service, settings, {**self.service_env, **(env or {})}), name=instance
+        )
+        pid = self.processes.start(spec)
+        await self.processes.wait_ready(spec, pid, self.settings.start_timeout_seconds)
+        return pid
+
+    def stop_instance(self, service: str, instance: str) -> bool:
+        return self.processes.stop(instance, self.marker(service))
 
     def status(self) -> list[ComponentStatus]:
         return [

@@ -16,10 +16,12 @@ from .events import (
     Entity,
     Event,
     IngestArticle,
+    IngestFeed,
+    IngestRequest,
     RelatedArticle,
     StoryUpdated,
 )
-from .urls import InvalidURLError, article_id, canonicalize_url
+from .urls import InvalidURLError, article_id, canonicalize_url, feed_id
 
 __all__ = [
     "EVENT_TYPES",
@@ -33,6 +35,8 @@ __all__ = [
     "Event",
     "EventMeta",
     "IngestArticle",
+    "IngestFeed",
+    "IngestRequest",
     "InvalidEventError",
     "InvalidURLError",
     "RelatedArticle",
@@ -43,5 +47,6 @@ __all__ = [
     "decode",
     "derive_event_id",
     "encode",
+    "feed_id",
     "topics",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from . import topics
 from .urls import InvalidURLError, canonicalize_url
@@ -32,7 +32,10 @@ __all__ = [
     "EnrichmentFields",
     "Entity",
     "Event",
+    "FeedId",
     "IngestArticle",
+    "IngestFeed",
+    "IngestRequest",
     "RelatedArticle",
     "StoryUpdated",
 ]
@@ -44,6 +47,9 @@ MAX_HTML_CHARS = 2_000_000
 
 ArticleId = Annotated[
     str, Field(pattern=r"^[0-9a-f]{32}$", description="32 hex digits, see urls.article_id")
+]
+FeedId = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{32}$", description="32 hex digits, see urls.feed_id")
 ]
 StoryId = Annotated[str, Field(pattern=r"^[0-9a-z_-]{1,64}$", description="Story identifier")]
 LanguageCode = Annotated[
@@ -127,6 +133,49 @@ class IngestArticle(Event):
         return canonicalize_url(self.url)
 
 
+class IngestFeed(Event):
+    """Command: start or stop polling a feed (RSS, Atom or JSON Feed).
+
+    Shares ``ingest.requests`` and its CloudEvents type with IngestArticle; ``kind`` tells
+    them apart. Keyed by feed id, so all commands about one feed reach one ingest instance,
+    the one that polls it.
+    """
+
+    event_type: ClassVar[str] = "newswire.ingest.requested.v1"
+    topic: ClassVar[str] = topics.INGEST_REQUESTS
+
+    kind: Literal["feed"] = Field(description="Marks a feed command.")
+    action: Literal["subscribe", "unsubscribe"] = Field(description="Start or stop polling.")
+    feed_id: FeedId = Field(description="See urls.feed_id.")
+    url: HttpURL = Field(description="The feed's URL.")
+    title: Title | None = Field(default=None, description="A name for the feed, if given.")
+    poll_interval_seconds: int | None = Field(
+        default=None, ge=60, le=7 * 86_400, description="Fixed poll interval; adaptive when absent."
+    )
+    requested_at: AwareDatetime = Field(description="When the gateway accepted the request.")
+
+    def key(self) -> str:
+        return self.feed_id
+
+
+class IngestRequest:
+    """What ``ingest.requests`` carries: an IngestArticle or an IngestFeed, by ``kind``.
+
+    Quacks like an Event class for cloudevents.decode (type, topic, JSON validation).
+    """
+
+    event_type: ClassVar[str] = "newswire.ingest.requested.v1"
+    topic: ClassVar[str] = topics.INGEST_REQUESTS
+    __name__ = "IngestRequest"
+    _adapter: ClassVar[TypeAdapter[IngestArticle | IngestFeed]] = TypeAdapter(
+        Annotated[IngestArticle | IngestFeed, Field(discriminator="kind")]
+    )
+
+    @classmethod
+    def model_validate_json(cls, value: bytes | str) -> IngestArticle | IngestFeed:
+        return cls._adapter.validate_json(value)
+
+
 class ArticleFields(BaseModel):
     """What every article event carries about the article itself."""
 
@@ -158,6 +207,13 @@ class ArticleFields(BaseModel):
     version: int = Field(
         default=1, ge=1, description="Raised each time ingest sees changed content at the URL."
     )
+    aliases: tuple[ArticleId, ...] = Field(
+        default=(),
+        max_length=20,
+        description="Ids of other URLs that lead to this article (e.g. the submitted URL when the "
+        "page named another canonical URL); the gateway serves the article under them too.",
+    )
+    feed_id: FeedId | None = Field(default=None, description="The feed it came from, if any.")
 
 
 class ArticleIngested(ArticleFields, Event):
@@ -278,10 +334,10 @@ class CommentPosted(Event):
         return self.article_id
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
+EVENT_TYPES: dict[str, type[Event] | type[IngestRequest]] = {
     model.event_type: model
     for model in (
-        IngestArticle,
+        IngestRequest,
         ArticleIngested,
         ArticleEnriched,
         ArticleRelated,
@@ -289,4 +345,4 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CommentPosted,
     )
 }
-"""Every event model by its CloudEvents type."""
+"""What to validate a message of each CloudEvents type with."""

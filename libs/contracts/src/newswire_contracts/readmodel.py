@@ -1,21 +1,34 @@
-"""The article read model: the MongoDB document relate writes and the gateway serves.
+"""Read models shared between services through MongoDB: who writes what, who reads it.
 
-relate owns the ``articles`` collection (it alone writes it); the gateway only reads it.
-Documents are keyed by the article id (``_id``), the one lookup every MongoDB-wire store
-answers from an index.
+- ``articles``: written by relate, served by the gateway (StoredArticle).
+- ``article_aliases``: written by relate: ``{_id: other id, article_id: id}`` for every URL
+  that leads to an article stored under another (canonical) URL.
+- ``feed_status``: written by ingest, served by the gateway (FeedStatus).
+
+Documents are keyed by id (``_id``), the one lookup every MongoDB-wire store answers from
+an index. Writers may store more fields than these models name; readers ignore the rest.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from .events import ArticleEnriched, ArticleFields, EnrichmentFields, RelatedArticle
 
-__all__ = ["ARTICLES_COLLECTION", "StoredArticle", "article_document"]
+__all__ = [
+    "ALIASES_COLLECTION",
+    "ARTICLES_COLLECTION",
+    "FEED_STATUS_COLLECTION",
+    "FeedStatus",
+    "StoredArticle",
+    "article_document",
+]
 
 ARTICLES_COLLECTION = "articles"
+ALIASES_COLLECTION = "article_aliases"
+FEED_STATUS_COLLECTION = "feed_status"
 
 
 class StoredArticle(EnrichmentFields, ArticleFields):
@@ -38,3 +51,39 @@ def article_document(article: ArticleEnriched) -> dict[str, Any]:
     document = article.model_dump(mode="python", include=fields)
     document.pop("id")
     return document
+
+
+class FeedStatus(BaseModel):
+    """How polling a feed goes, as ingest records it after every poll."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    url: str
+    last_fetch_at: AwareDatetime | None = Field(
+        default=None, description="Last poll, successful or not."
+    )
+    last_success_at: AwareDatetime | None = None
+    last_status: int | None = Field(default=None, description="HTTP status of the last fetch.")
+    last_error: str | None = Field(
+        default=None, description="Why the last poll failed; null after a success."
+    )
+    error_count: int = Field(default=0, description="Consecutive failed polls.")
+    entries_seen: int = Field(default=0, description="Entries read, over all polls.")
+    articles_published: int = Field(
+        default=0, description="New articles and new versions published."
+    )
+    last_entry_error: str | None = Field(
+        default=None, description="The last entry that could not be ingested."
+    )
+    next_fetch_at: AwareDatetime = Field(description="When the feed is next polled.")
+    interval_seconds: int = Field(description="Poll interval in force (adaptive unless fixed).")
+    warnings: tuple[str, ...] = Field(
+        default=(), description="E.g. malformed XML that could be read anyway."
+    )
+    feed_title: str | None = Field(default=None, description="The title the feed gives itself.")
+    site_url: str | None = None
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> FeedStatus:
+        return cls.model_validate({**document, "id": document["_id"]})

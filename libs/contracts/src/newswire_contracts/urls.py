@@ -11,7 +11,7 @@ import posixpath
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["InvalidURLError", "article_id", "canonicalize_url", "is_tracking_parameter"]
+__all__ = ["InvalidURLError", "article_id", "canonicalize_url", "feed_id", "is_tracking_parameter"]
 
 MAX_URL_LENGTH = 2048
 
@@ -117,6 +117,11 @@ def article_id(canonical_url: str) -> str:
     Pass a URL that went through canonicalize_url; the id is only as stable as its input.
     """
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:32]
+
+
+def feed_id(canonical_url: str) -> str:
+    """The feed id: like an article id, over the canonical feed URL in its own namespace."""
+    return hashlib.sha256(f"feed:{canonical_url}".encode()).hexdigest()[:32]
 
 
 def _canonical_host(hostname: str) -> str:

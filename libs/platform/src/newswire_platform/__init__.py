@@ -11,11 +11,12 @@ from .kafka import (
 )
 from .logging import bind, configure_logging, log_context
 from .mongo import create_mongo_client, ping_mongo, wait_for_mongo
-from .service import consumer_app, consumer_service, run, serve
+from .service import ConsumerParts, consumer_app, consumer_parts, consumer_service, run, serve
 from .settings import CommaList, ServiceSettings, split_commas
 
 __all__ = [
     "CommaList",
+    "ConsumerParts",
     "CurrentEvent",
     "DeadLetterPolicy",
     "DeadLetterProducer",
@@ -26,6 +27,7 @@ __all__ = [
     "bind",
     "configure_logging",
     "consumer_app",
+    "consumer_parts",
     "consumer_service",
     "create_broker",
     "create_mongo_client",

@@ -111,7 +111,7 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> list
         await admin.close()
 
 
-def event_decoder(model: type[E]) -> Callable[[StreamMessage[Any]], Any]:
+def event_decoder(model: type[E] | Any) -> Callable[[StreamMessage[Any]], Any]:
     """A FastStream decoder that validates the CloudEvents headers and the body as ``model``.
 
     Raises InvalidEventError for anything else, which the dead-letter middleware sends to
@@ -128,9 +128,10 @@ def event_decoder(model: type[E]) -> Callable[[StreamMessage[Any]], Any]:
 def event_subscriber(
     registrar: KafkaBroker | KafkaRouter,
     settings: ServiceSettings,
-    model: type[Event],
+    model: type[Event] | Any,  # or a union class like IngestRequest: has event_type, topic
     *,
     description: str,
+    listener: Any = None,
 ) -> Any:
     """Subscribe a handler to ``model``'s topic the way every Newswire consumer does.
 
@@ -150,6 +151,7 @@ def event_subscriber(
         max_poll_interval_ms=15 * 60 * 1000,
         title=f"{settings.topic(model.topic)}:{settings.service_name}",
         description=description,
+        listener=listener,
     )
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
@@ -65,12 +66,18 @@ def consumer_app(
     *,
     topics: Iterable[str],
     on_startup: Iterable[Hook] = (),
+    after_startup: Iterable[Hook] = (),
+    before_shutdown: Iterable[Hook] = (),
     on_shutdown: Iterable[Hook] = (),
     checks: Mapping[str, ReadinessCheck] | None = None,
     title: str,
     description: str = "",
 ) -> AsgiFastStream:
     """A FastStream ASGI app: waits for Kafka, creates topics, runs hooks, then consumes.
+
+    ``on_startup`` hooks run before the broker starts and ``after_startup`` ones once it
+    consumes and can publish; ``before_shutdown`` hooks run while it can still publish, and
+    ``on_shutdown`` ones (in reverse order) after it has stopped.
 
     Serves ``/healthz`` (the process runs), ``/readyz`` (Kafka and any extra checks answer)
     and ``/metrics``.
@@ -101,6 +108,8 @@ def consumer_app(
         broker,
         logger=logging.getLogger(f"newswire.{settings.service_name}.app"),
         lifespan=lifespan,
+        after_startup=tuple(after_startup),
+        on_shutdown=tuple(before_shutdown),
         specification=AsyncAPI(broker, title=title, description=description),
         asgi_routes=[
             ("/healthz", _alive),
@@ -110,36 +119,51 @@ def consumer_app(
     )
 
 
-def consumer_service(
-    settings: ServiceSettings,
-    *,
-    dead_letter_topic: str,
-    topics: Iterable[str],
-    routers: Callable[[EventPublisher], Iterable[KafkaRouter]],
-    on_startup: Iterable[Hook] = (),
-    on_shutdown: Iterable[Hook] = (),
-    checks: Mapping[str, ReadinessCheck] | None = None,
-    title: str,
-    description: str = "",
-) -> AsgiFastStream:
-    """A whole consumer service: broker with metrics and dead letters, publisher, routers.
+@dataclass(frozen=True)
+class ConsumerParts:
+    """A consumer service's broker (with metrics and dead letters) and event publisher."""
 
-    ``routers`` receives the service's event publisher and returns its subscribers.
-    """
+    broker: KafkaBroker
+    publisher: EventPublisher
+    dead_letters: DeadLetterProducer
+    dead_letter_topic: str
+
+
+def consumer_parts(settings: ServiceSettings, *, dead_letter_topic: str) -> ConsumerParts:
     dead_letters = DeadLetterProducer(settings)
     policy = DeadLetterPolicy.from_settings(settings, dead_letter_topic, dead_letters)
     broker = create_broker(
         settings,
         middlewares=[broker_metrics_middleware(settings.service_name), policy.middleware],
     )
-    for router in routers(EventPublisher(broker, settings)):
-        broker.include_router(router)
+    return ConsumerParts(broker, EventPublisher(broker, settings), dead_letters, dead_letter_topic)
+
+
+def consumer_service(
+    settings: ServiceSettings,
+    parts: ConsumerParts,
+    *,
+    routers: Iterable[KafkaRouter],
+    topics: Iterable[str],
+    on_startup: Iterable[Hook] = (),
+    after_startup: Iterable[Hook] = (),
+    before_shutdown: Iterable[Hook] = (),
+    on_shutdown: Iterable[Hook] = (),
+    checks: Mapping[str, ReadinessCheck] | None = None,
+    title: str,
+    description: str = "",
+) -> AsgiFastStream:
+    """A whole consumer service from its parts and its routers (subscribers)."""
+    for router in routers:
+        parts.broker.include_router(router)
     return consumer_app(
         settings,
-        broker,
-        topics=(*topics, dead_letter_topic),
-        on_startup=(dead_letters.start, *on_startup),
-        on_shutdown=(dead_letters.stop, *on_shutdown),
+        parts.broker,
+        topics=(*topics, parts.dead_letter_topic),
+        on_startup=(parts.dead_letters.start, *on_startup),
+        after_startup=after_startup,
+        before_shutdown=before_shutdown,
+        on_shutdown=(parts.dead_letters.stop, *on_shutdown),
         checks=checks,
         title=title,
         description=description,

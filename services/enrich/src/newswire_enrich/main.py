@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
 from newswire_contracts import topics
-from newswire_platform import consumer_service, run
+from newswire_platform import consumer_parts, consumer_service, run
 
 from .config import EnrichSettings
 from .handlers import build_router
@@ -13,12 +13,12 @@ from .language import LanguageIdentifier
 
 def build_app(settings: EnrichSettings) -> AsgiFastStream:
     """The enrich service as an ASGI app; models load here, nothing connects until start."""
-    languages = LanguageIdentifier()
+    parts = consumer_parts(settings, dead_letter_topic=topics.ENRICH_DLQ)
     return consumer_service(
         settings,
-        dead_letter_topic=topics.ENRICH_DLQ,
+        parts,
+        routers=[build_router(settings, parts.publisher, LanguageIdentifier())],
         topics=[topics.ARTICLES_INGESTED, topics.ARTICLES_ENRICHED],
-        routers=lambda publisher: [build_router(settings, publisher, languages)],
         title="Newswire enrich",
         description="Adds language, counts, entities, keywords and summary; publishes articles.enriched.",
     )

@@ -20,9 +20,9 @@ from newswire_platform.kafka import wait_for_kafka
 from .config import GatewaySettings
 from .limits import BodySizeLimit
 from .problems import install_problem_handlers
-from .routes import articles, health
+from .routes import articles, feeds, health
 from .state import GatewayState
-from .store import ArticleReader
+from .store import ArticleReader, FeedRegistry
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -35,6 +35,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         publisher=EventPublisher(broker, settings),
         mongo=mongo,
         articles=ArticleReader(mongo[settings.mongodb_database]),
+        feeds=FeedRegistry(mongo[settings.mongodb_database]),
     )
 
     @asynccontextmanager
@@ -66,6 +67,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         )
     app.include_router(health.router)
     app.include_router(articles.router)
+    app.include_router(feeds.router)
     return app
 
 

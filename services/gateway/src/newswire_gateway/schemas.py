@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from newswire_contracts import MAX_HTML_CHARS, MAX_TEXT_CHARS, InvalidURLError, canonicalize_url
-from newswire_contracts.readmodel import StoredArticle
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from newswire_contracts.readmodel import FeedStatus, StoredArticle
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-__all__ = ["Accepted", "Article", "EntityOut", "SubmitArticle"]
+__all__ = [
+    "Accepted",
+    "Article",
+    "EntityOut",
+    "Feed",
+    "FeedList",
+    "FeedStatusOut",
+    "RegisterFeed",
+    "SubmitArticle",
+]
+
+
+def _http_url(value: str) -> str:
+    try:
+        canonicalize_url(value)
+    except InvalidURLError as exc:
+        raise ValueError(str(exc)) from exc
+    return value.strip()
+
+
+HttpUrlText = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
 
 
 class SubmitArticle(BaseModel):
@@ -30,7 +50,7 @@ class SubmitArticle(BaseModel):
         },
     )
 
-    url: str = Field(max_length=2048, description="The article's URL (http or https).")
+    url: HttpUrlText = Field(description="The article's URL (http or https).")
     title: str | None = Field(default=None, max_length=1000)
     text: str | None = Field(
         default=None,
@@ -49,15 +69,6 @@ class SubmitArticle(BaseModel):
     language: str | None = Field(
         default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="BCP 47 hint."
     )
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        try:
-            canonicalize_url(value)
-        except InvalidURLError as exc:
-            raise ValueError(str(exc)) from exc
-        return value.strip()
 
 
 class Accepted(BaseModel):
@@ -101,3 +112,82 @@ class Article(BaseModel):
     def from_stored(cls, stored: StoredArticle) -> Article:
         data = stored.model_dump(exclude={"related", "missing"})
         return cls.model_validate({**data, "missing_enrichments": list(stored.missing)})
+
+
+class RegisterFeed(BaseModel):
+    """A feed to poll: RSS 0.9x/1.0/2.0, Atom or JSON Feed."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"url": "https://www.theguardian.com/world/rss", "title": "Guardian World"}
+            ]
+        },
+    )
+
+    url: HttpUrlText = Field(description="The feed's URL (http or https).")
+    title: str | None = Field(
+        default=None, max_length=200, description="A name for it; the feed's own otherwise."
+    )
+    poll_interval_seconds: int | None = Field(
+        default=None,
+        ge=60,
+        le=7 * 86_400,
+        description="Fixed interval; adapts to the feed when absent.",
+    )
+
+
+class FeedStatusOut(BaseModel):
+    state: Literal["pending", "ok", "failing"] = Field(
+        description="pending until the first poll; failing after a failed poll."
+    )
+    last_fetch_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    error_count: int = 0
+    entries_seen: int = 0
+    articles_published: int = 0
+    last_entry_error: str | None = None
+    next_fetch_at: datetime | None = None
+    interval_seconds: int | None = None
+    warnings: list[str] = Field(default_factory=list)
+    feed_title: str | None = None
+    site_url: str | None = None
+
+
+class Feed(BaseModel):
+    id: str
+    url: str
+    title: str | None
+    poll_interval_seconds: int | None
+    created_at: datetime
+    status: FeedStatusOut
+
+    @classmethod
+    def build(cls, registration: Any, status: FeedStatus | None) -> Feed:
+        if status is None or status.last_fetch_at is None:
+            out = FeedStatusOut(
+                state="pending", next_fetch_at=status.next_fetch_at if status else None
+            )
+        else:
+            out = FeedStatusOut(
+                state="failing" if status.error_count else "ok",
+                **status.model_dump(exclude={"id", "url"}),
+            )
+        return cls(
+            id=registration.id,
+            url=registration.url,
+            title=registration.title,
+            poll_interval_seconds=registration.poll_interval_seconds,
+            created_at=registration.created_at,
+            status=out,
+        )
+
+
+class FeedList(BaseModel):
+    items: list[Feed]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null on the last."
+    )

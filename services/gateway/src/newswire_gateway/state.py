@@ -10,7 +10,7 @@ from newswire_platform import EventPublisher
 from pymongo import AsyncMongoClient
 
 from .config import GatewaySettings
-from .store import ArticleReader
+from .store import ArticleReader, FeedRegistry
 
 __all__ = ["GatewayState"]
 
@@ -22,3 +22,4 @@ class GatewayState:
     publisher: EventPublisher
     mongo: AsyncMongoClient[dict[str, Any]]
     articles: ArticleReader
+    feeds: FeedRegistry

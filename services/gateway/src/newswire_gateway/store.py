@@ -1,13 +1,23 @@
-"""Read access to the article read model (written by relate)."""
+"""What the gateway reads (articles, feed status) and the feed registrations it owns."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from newswire_contracts.readmodel import ARTICLES_COLLECTION, StoredArticle
+from newswire_contracts.readmodel import (
+    ALIASES_COLLECTION,
+    ARTICLES_COLLECTION,
+    FEED_STATUS_COLLECTION,
+    FeedStatus,
+    StoredArticle,
+)
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 from pymongo.asynchronous.database import AsyncDatabase
 
-__all__ = ["ArticleReader"]
+__all__ = ["ArticleReader", "FeedRegistration", "FeedRegistry"]
+
+FEEDS_COLLECTION = "feeds"
 
 
 class ArticleReader:
@@ -15,7 +25,78 @@ class ArticleReader:
 
     def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
         self._articles = database[ARTICLES_COLLECTION]
+        self._aliases = database[ALIASES_COLLECTION]
 
     async def get(self, article_id: str) -> StoredArticle | None:
+        """The article with this id, or the one this id is an alias of (e.g. the id of a
+        submitted URL whose page named another canonical URL)."""
         document = await self._articles.find_one({"_id": article_id})
+        if document is None:
+            alias = await self._aliases.find_one({"_id": article_id})
+            if alias is not None:
+                document = await self._articles.find_one({"_id": alias["article_id"]})
         return StoredArticle.from_document(document) if document else None
+
+
+class FeedRegistration(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    url: str
+    title: str | None
+    poll_interval_seconds: int | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class FeedRegistry:
+    """Feed registrations (the gateway owns them) and their polling status (ingest's)."""
+
+    def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
+        self._feeds = database[FEEDS_COLLECTION]
+        self._status = database[FEED_STATUS_COLLECTION]
+
+    async def register(
+        self,
+        feed_id: str,
+        *,
+        url: str,
+        title: str | None,
+        poll_interval_seconds: int | None,
+        now: datetime,
+    ) -> tuple[FeedRegistration, bool]:
+        """Create or update a registration; True when it is new."""
+        existing = await self.get(feed_id)
+        registration = FeedRegistration(
+            id=feed_id,
+            url=url,
+            title=title if title is not None else (existing.title if existing else None),
+            poll_interval_seconds=poll_interval_seconds,
+            created_at=existing.created_at if existing else now,
+            updated_at=now,
+        )
+        document = registration.model_dump()
+        document["_id"] = document.pop("id")
+        await self._feeds.replace_one({"_id": feed_id}, document, upsert=True)
+        return registration, existing is None
+
+    async def get(self, feed_id: str) -> FeedRegistration | None:
+        document = await self._feeds.find_one({"_id": feed_id})
+        return (
+            FeedRegistration.model_validate({**document, "id": document["_id"]})
+            if document
+            else None
+        )
+
+    async def delete(self, feed_id: str) -> bool:
+        return (await self._feeds.delete_one({"_id": feed_id})).deleted_count == 1
+
+    async def all(self) -> list[FeedRegistration]:
+        """Every registration, oldest first (a scan; feed lists are short)."""
+        documents = [d async for d in self._feeds.find({})]
+        registrations = [FeedRegistration.model_validate({**d, "id": d["_id"]}) for d in documents]
+        return sorted(registrations, key=lambda r: (r.created_at, r.id))
+
+    async def status(self, feed_id: str) -> FeedStatus | None:
+        document = await self._status.find_one({"_id": feed_id})
+        return FeedStatus.from_document(document) if document else None

@@ -1,11 +1,11 @@
-"""Turning an ingest command into an ingested article: the ingest service's rules."""
+"""Building ingested articles from submissions, feed entries and pages: ingest's rules."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from newswire_contracts import (
     MAX_TEXT_CHARS,
@@ -19,46 +19,131 @@ from newswire_platform import PermanentError
 
 from .extract import ExtractedPage, extract_page
 
-__all__ = ["article_from_submission", "clean_text", "content_hash", "source_from_url"]
+__all__ = [
+    "MIN_EXTRACTED_CHARS",
+    "article_from_submission",
+    "build_article",
+    "choose_canonical",
+    "clean_text",
+    "content_hash",
+    "same_site",
+    "source_from_url",
+]
 
 # Less than this from a whole page is navigation or a paywall stub, not an article.
 MIN_EXTRACTED_CHARS = 200
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+# Host prefixes that name the same site's mobile or accelerated copy.
+_SAME_SITE_PREFIXES = ("www.", "m.", "mobile.", "amp.")
 
 
-def article_from_submission(command: IngestArticle, *, now: datetime) -> ArticleIngested:
-    """Build the ingested article from an inline submission (text, or HTML to extract).
-
-    Raises PermanentError when there is no text to be had.
-    """
-    url = canonicalize_url(command.url)
-    page = extract_page(command.html, url) if command.html and not command.text else None
-    text = clean_text(command.text or (page.text if page else ""))
-    if page is not None and len(text) < MIN_EXTRACTED_CHARS:
-        raise PermanentError(
-            f"no article text could be extracted from the submitted HTML ({len(text)} characters found)"
-        )
+def build_article(
+    *,
+    url: str,
+    title: str | None,
+    text: str,
+    source: str | None,
+    now: datetime,
+    published_at: datetime | None = None,
+    language_hint: str | None = None,
+    authors: tuple[str, ...] = (),
+    image_url: str | None = None,
+    aliases: tuple[str, ...] = (),
+    feed_id: str | None = None,
+    version: int = 1,
+) -> ArticleIngested:
+    """An ingested article from its parts; ``url`` must be canonical. Cuts oversized text."""
+    text = clean_text(text)
     if not text:
-        raise PermanentError("submission has neither text nor html; fetching pages is not enabled")
+        raise PermanentError("the article has no text")
     truncated = len(text) > MAX_TEXT_CHARS
     text = text[:MAX_TEXT_CHARS]
-    title = (command.title or (page.title if page else None) or "").strip()[:1_000]
+    title = " ".join((title or "").split())[:1_000]
+    identifier = article_id(url)
     return ArticleIngested(
-        id=article_id(url),
+        id=identifier,
         url=url,
-        source=command.source or (page.site_name if page else None) or source_from_url(url),
+        source=(source or source_from_url(url)).strip()[:200] or source_from_url(url),
         title=title,
         text=text,
         text_truncated=truncated,
-        published_at=command.published_at or (page.published_at if page else None),
+        published_at=published_at,
         ingested_at=now,
-        language_hint=command.language or _language_hint(page),
-        authors=page.authors[:50] if page else (),
-        image_url=_usable_url(page.image_url) if page else None,
+        language_hint=_language_code(language_hint),
+        authors=tuple(a.strip()[:200] for a in authors if a.strip())[:50],
+        image_url=_usable_url(image_url),
         content_hash=content_hash(title, text),
+        version=version,
+        aliases=tuple(dict.fromkeys(a for a in aliases if a != identifier))[:20],
+        feed_id=feed_id,
     )
+
+
+def article_from_submission(
+    command: IngestArticle,
+    *,
+    now: datetime,
+    page: ExtractedPage | None = None,
+    fetched_url: str | None = None,
+) -> ArticleIngested:
+    """The article a submission describes: its inline text, else its (inline or fetched) page.
+
+    ``page`` is the extraction of the page fetched from the URL (``fetched_url`` is where the
+    fetch ended up); inline ``html`` is extracted here. Raises PermanentError when there is
+    no text. CPU-bound (HTML parsing): call it off the event loop.
+    """
+    submitted = canonicalize_url(command.url)
+    if page is None and command.html and not command.text:
+        page = extract_page(command.html, submitted)
+    url = submitted
+    if page is not None and not command.text:
+        url = choose_canonical(fetched_url or submitted, page.canonical_url)
+        if len(clean_text(page.text)) < MIN_EXTRACTED_CHARS:
+            raise PermanentError(
+                f"no article text could be extracted from the page ({len(page.text)} characters found)"
+            )
+    text = command.text or (page.text if page else "")
+    if not text.strip():
+        raise PermanentError("submission has neither text nor html, and no page was fetched")
+    aliases = {article_id(submitted)}
+    if fetched_url:
+        aliases.add(article_id(canonicalize_url(fetched_url)))
+    return build_article(
+        url=url,
+        title=command.title or (page.title if page else None),
+        text=text,
+        source=command.source or (page.site_name if page else None),
+        now=now,
+        published_at=command.published_at or (page.published_at if page else None),
+        language_hint=command.language or (page.language if page else None),
+        authors=page.authors if page else (),
+        image_url=page.image_url if page else None,
+        aliases=tuple(sorted(aliases)),
+    )
+
+
+def choose_canonical(fetched_url: str, declared: str | None) -> str:
+    """The page's ``<link rel=canonical>`` when it names the same site, else the fetched URL.
+
+    A page may only speak for its own site: a canonical pointing elsewhere would let any
+    page overwrite another outlet's article.
+    """
+    fetched = canonicalize_url(fetched_url)
+    if not declared:
+        return fetched
+    try:
+        candidate = canonicalize_url(urljoin(fetched_url, declared.strip()))
+    except InvalidURLError:
+        return fetched
+    return candidate if same_site(fetched, candidate) else fetched
+
+
+def same_site(first: str, second: str) -> bool:
+    """Whether two URLs are on one host, give or take ``www.``/``m.``/``amp.``, or a subdomain."""
+    a, b = (_site_host(u) for u in (first, second))
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
 
 
 def clean_text(text: str) -> str:
@@ -78,10 +163,18 @@ def source_from_url(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def _language_hint(page: ExtractedPage | None) -> str | None:
-    if page is None or not page.language:
+def _site_host(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    for prefix in _SAME_SITE_PREFIXES:
+        if host.startswith(prefix):
+            return host[len(prefix) :]
+    return host
+
+
+def _language_code(value: str | None) -> str | None:
+    if not value:
         return None
-    code = page.language.split("-")[0].lower()
+    code = value.split("-")[0].split("_")[0].lower()
     return code if code.isalpha() and 2 <= len(code) <= 3 else None
 
 

@@ -2,18 +2,68 @@
 
 from typing import ClassVar
 
-from newswire_platform import ServiceSettings
-from pydantic import Field
+from newswire_platform import CommaList, ServiceSettings, split_commas
+from pydantic import Field, field_validator
 
 
 class IngestSettings(ServiceSettings):
-    """What the ingest service reads from the environment."""
+    """What the ingest service reads from the environment.
+
+    Fetch limits follow Miniflux's: 10 s to connect, 20 s in all, 15 MiB per body.
+    """
 
     service_name: ClassVar[str] = "ingest"
 
     ingest_port: int = Field(
         default=8081, description="Port of ingest's /healthz, /readyz, /metrics."
     )
+
+    fetch_user_agent: str = Field(
+        default="Newswire/0.1 (feed reader; +https://github.com/newswire/newswire)",
+        description="User-Agent sent with every feed and page request.",
+    )
+    fetch_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    fetch_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Whole request, body included."
+    )
+    fetch_max_bytes: int = Field(
+        default=15 * 1024 * 1024, ge=1024, description="Largest body read."
+    )
+    fetch_max_redirects: int = Field(default=5, ge=0)
+    fetch_per_host_concurrency: int = Field(
+        default=2, ge=1, description="Requests at once to one host."
+    )
+    fetch_allow_hosts: CommaList = Field(
+        default_factory=list,
+        description="host or host:port that may be fetched although they resolve to loopback or "
+        "private addresses (NEWSWIRE_FETCH_ALLOW_HOSTS); none by default.",
+    )
+
+    feed_default_interval_seconds: int = Field(
+        default=900, ge=1, description="Poll interval of a new feed."
+    )
+    feed_min_interval_seconds: int = Field(
+        default=300, ge=1, description="Never poll a feed more often."
+    )
+    feed_max_interval_seconds: int = Field(
+        default=86_400, ge=1, description="Never poll a feed less often."
+    )
+    feed_max_backoff_seconds: int = Field(
+        default=86_400, ge=1, description="Cap on a failing feed's backoff."
+    )
+    feed_jitter_ratio: float = Field(
+        default=0.1, ge=0, le=0.5, description="Random spread of poll times."
+    )
+    feed_max_entries_per_poll: int = Field(
+        default=100, ge=1, description="Newest entries taken per poll."
+    )
+    full_text_min_chars: int = Field(
+        default=600,
+        ge=0,
+        description="Feed entries with less text than this are summaries: the page is fetched for the article.",
+    )
+
+    _split = field_validator("fetch_allow_hosts", mode="before")(split_commas)
 
     @property
     def http_port(self) -> int:

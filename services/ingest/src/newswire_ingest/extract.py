@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import html as html_entities
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import trafilatura
 
-__all__ = ["ExtractedPage", "extract_page"]
+__all__ = ["ExtractedPage", "canonical_link", "extract_page"]
+
+_LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+)""")
+_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +52,8 @@ def extract_page(html: str, url: str) -> ExtractedPage:
         published_at=_parse_date(document.date),
         language=document.language or None,
         image_url=document.image or None,
-        canonical_url=document.url or None,
+        # <link rel=canonical> is the page's own word on its URL; trafilatura prefers og:url.
+        canonical_url=canonical_link(html) or document.url or None,
         site_name=(document.sitename or "").strip() or None,
     )
 
@@ -66,3 +73,16 @@ def _parse_date(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def canonical_link(html: str) -> str | None:
+    """The href of the first ``<link rel="canonical">`` in the page's head, if any."""
+    end = _HEAD_END.search(html, 0, 500_000)
+    head = html[: end.start() if end else 500_000]
+    for tag in _LINK_TAG.finditer(head):
+        attributes = {
+            name.lower(): value.strip("\"'") for name, value in _ATTRIBUTE.findall(tag.group(0))
+        }
+        if "canonical" in attributes.get("rel", "").lower().split() and attributes.get("href"):
+            return html_entities.unescape(attributes["href"]).strip() or None
+    return None

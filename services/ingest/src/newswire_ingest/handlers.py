@@ -1,40 +1,105 @@
-"""Ingest's subscribers: ingest commands in, ingested articles out."""
+"""Ingest's subscribers: article and feed commands in, ingested articles out."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
-from faststream.kafka import KafkaRouter
-from newswire_contracts import ArticleIngested, IngestArticle, derive_event_id
-from newswire_platform import CurrentEvent, EventPublisher, bind, event_subscriber
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+from faststream.kafka import KafkaMessage, KafkaRouter
+from newswire_contracts import IngestArticle, IngestFeed, IngestRequest
+from newswire_platform import PermanentError, bind, event_subscriber
 
 from .articles import article_from_submission
 from .config import IngestSettings
+from .fetch import Fetcher, FetchError
+from .pages import fetch_page
+from .publishing import ArticleSink
+from .schedule import PollTiming
+from .scheduler import FeedScheduler
+from .store import FeedStore
+from .subscriptions import subscribed_state
 
 log = logging.getLogger(__name__)
 
 
-def build_router(
-    settings: IngestSettings,
-    publisher: EventPublisher,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> KafkaRouter:
-    """The ingest subscribers, wired to a publisher."""
+@dataclass(frozen=True)
+class IngestDependencies:
+    fetcher: Fetcher
+    sink: ArticleSink
+    feeds: FeedStore
+    scheduler: FeedScheduler
+    timing: PollTiming
+    clock: Callable[[], datetime]
+
+
+class _FeedOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Hands the feeds of assigned partitions to the scheduler, and takes revoked ones away."""
+
+    def __init__(self, topic: str, scheduler: FeedScheduler) -> None:
+        self._topic = topic
+        self._scheduler = scheduler
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._scheduler.revoke(tp.partition for tp in revoked if tp.topic == self._topic)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._scheduler.assign(tp.partition for tp in assigned if tp.topic == self._topic)
+
+
+def build_router(settings: IngestSettings, deps: IngestDependencies) -> KafkaRouter:
+    """The ingest subscribers."""
     router = KafkaRouter()
 
     @event_subscriber(
-        router, settings, IngestArticle, description="Extracts the article and publishes it."
+        router,
+        settings,
+        IngestRequest,
+        description="Ingests a submitted article, or subscribes or unsubscribes a feed.",
+        listener=_FeedOwnership(settings.topic(IngestRequest.topic), deps.scheduler),
     )
-    async def on_ingest_requested(command: IngestArticle, meta: CurrentEvent) -> None:
-        # Extraction parses HTML: keep it off the event loop so heartbeats keep flowing.
-        article = await asyncio.to_thread(article_from_submission, command, now=clock())
-        bind(article_id=article.id)
-        await publisher.publish(
-            article, event_id=derive_event_id(meta.id, ArticleIngested.event_type)
-        )
-        log.info("article ingested", extra={"url": article.url, "version": article.version})
+    async def on_ingest_requested(
+        command: IngestArticle | IngestFeed, message: KafkaMessage
+    ) -> None:
+        if isinstance(command, IngestFeed):
+            await _on_feed_command(command, message.raw_message.partition, deps)
+        else:
+            await _on_article_command(command, deps)
 
     return router
+
+
+async def _on_article_command(command: IngestArticle, deps: IngestDependencies) -> None:
+    page = fetched_url = None
+    if not command.text and not command.html:
+        try:
+            fetched_url, page = await fetch_page(deps.fetcher, command.url)
+        except FetchError as exc:
+            if exc.permanent:
+                raise PermanentError(f"cannot fetch {command.url}: {exc.reason}") from exc
+            raise  # retried, then dead-lettered with the reason
+    # Extraction parses HTML: keep it off the event loop so heartbeats keep flowing.
+    article = await asyncio.to_thread(
+        article_from_submission, command, now=deps.clock(), page=page, fetched_url=fetched_url
+    )
+    bind(article_id=article.id)
+    await deps.sink.offer(article)
+
+
+async def _on_feed_command(command: IngestFeed, partition: int, deps: IngestDependencies) -> None:
+    bind(feed_id=command.feed_id)
+    if command.action == "unsubscribe":
+        await deps.feeds.delete(command.feed_id)
+        deps.scheduler.remove(command.feed_id)
+        log.info("feed unsubscribed", extra={"url": command.url})
+        return
+    existing = await deps.feeds.get(command.feed_id)
+    state = subscribed_state(
+        command, existing, partition=partition, now=deps.clock(), timing=deps.timing
+    )
+    await deps.feeds.save(state)
+    deps.scheduler.add(state)
+    log.info("feed subscribed", extra={"url": command.url, "new": existing is None})

@@ -1,24 +1,78 @@
-"""Composition root of the ingest service: settings -> broker -> handlers -> app."""
+"""Composition root of the ingest service: settings -> clients -> stores -> broker -> app."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from faststream.asgi import AsgiFastStream
 from newswire_contracts import topics
-from newswire_platform import consumer_service, run
+from newswire_platform import (
+    consumer_parts,
+    consumer_service,
+    create_mongo_client,
+    ping_mongo,
+    run,
+    wait_for_mongo,
+)
 
 from .config import IngestSettings
-from .handlers import build_router
+from .fetch import Fetcher
+from .handlers import IngestDependencies, build_router
+from .poller import FeedPoller
+from .publishing import ArticleSink
+from .schedule import PollTiming
+from .scheduler import FeedScheduler
+from .store import ArticleVersions, FeedStore
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def build_app(settings: IngestSettings) -> AsgiFastStream:
     """The ingest service as an ASGI app; nothing connects until it starts."""
+    client = create_mongo_client(settings)
+    database = client[settings.mongodb_database]
+    parts = consumer_parts(settings, dead_letter_topic=topics.INGEST_DLQ)
+    fetcher = Fetcher(settings)
+    versions = ArticleVersions(database)
+    sink = ArticleSink(parts.publisher, versions, _now)
+    feeds = FeedStore(database)
+    timing = PollTiming(
+        default_seconds=settings.feed_default_interval_seconds,
+        min_seconds=settings.feed_min_interval_seconds,
+        max_seconds=settings.feed_max_interval_seconds,
+        max_backoff_seconds=settings.feed_max_backoff_seconds,
+        jitter_ratio=settings.feed_jitter_ratio,
+    )
+    poller = FeedPoller(
+        fetcher,
+        sink,
+        versions,
+        max_entries=settings.feed_max_entries_per_poll,
+        full_text_min_chars=settings.full_text_min_chars,
+        clock=_now,
+    )
+    scheduler = FeedScheduler(feeds, poller, timing, clock=_now)
+    deps = IngestDependencies(
+        fetcher=fetcher, sink=sink, feeds=feeds, scheduler=scheduler, timing=timing, clock=_now
+    )
+
+    async def store_ready() -> bool:
+        return await ping_mongo(client)
+
     return consumer_service(
         settings,
-        dead_letter_topic=topics.INGEST_DLQ,
+        parts,
+        routers=[build_router(settings, deps)],
         topics=[topics.INGEST_REQUESTS, topics.ARTICLES_INGESTED],
-        routers=lambda publisher: [build_router(settings, publisher)],
+        on_startup=[lambda: wait_for_mongo(client)],
+        after_startup=[scheduler.start],
+        before_shutdown=[scheduler.stop],
+        on_shutdown=[fetcher.aclose, client.close],
+        checks={"store": store_ready},
         title="Newswire ingest",
-        description="Accepts ingest commands, extracts article text, publishes articles.ingested.",
+        description="Polls feeds, fetches and extracts pages, accepts submissions; publishes articles.ingested.",
     )
 
 

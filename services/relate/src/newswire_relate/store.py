@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from newswire_contracts import ArticleEnriched
-from newswire_contracts.readmodel import ARTICLES_COLLECTION, article_document
+from newswire_contracts.readmodel import ALIASES_COLLECTION, ARTICLES_COLLECTION, article_document
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -34,6 +34,7 @@ class ArticleStore:
 
     def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
         self._articles: AsyncCollection[dict[str, Any]] = database[ARTICLES_COLLECTION]
+        self._aliases: AsyncCollection[dict[str, Any]] = database[ALIASES_COLLECTION]
 
     async def save(self, article: ArticleEnriched, *, now: datetime) -> SaveResult:
         """Store the article unless a newer version is already there.
@@ -41,6 +42,7 @@ class ArticleStore:
         Redelivery of the same version rewrites the same content (no duplicate, no
         regression); an older version is ignored.
         """
+        await self._save_aliases(article)
         current = await self._articles.find_one(
             {"_id": article.id}, projection={"version": 1, "content_hash": 1}
         )
@@ -67,6 +69,11 @@ class ArticleStore:
         )
         await self._articles.update_one({"_id": article.id}, {"$set": fields})
         return SaveResult("unchanged" if unchanged else "updated", article.version)
+
+    async def _save_aliases(self, article: ArticleEnriched) -> None:
+        # Before the article itself: once the article is readable, so are its aliases.
+        for alias in article.aliases:
+            await self._aliases.replace_one({"_id": alias}, {"article_id": article.id}, upsert=True)
 
     async def get(self, article_id: str) -> dict[str, Any] | None:
         return await self._articles.find_one({"_id": article_id})

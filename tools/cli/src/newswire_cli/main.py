@@ -4,15 +4,53 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import CliSettings
+from .feeds import Feed, FeedApiError, add_feed, import_feeds, list_feeds, remove_feed
+from .opml import OpmlError, read_opml, write_opml
 from .submit import submit_paths
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = CliSettings()
+    parser = _parser(settings)
+    args = parser.parse_args(argv)
+
+    def api_key() -> str:
+        key = args.api_key or settings.resolved_api_key()
+        if not key:
+            parser.error("an API key is needed: --api-key or NEWSWIRE_API_KEY")
+        return key
+
+    if args.command == "submit":
+        missing = [p for p in args.paths if not p.exists()]
+        if missing:
+            parser.error(f"no such file or directory: {', '.join(map(str, missing))}")
+        return _submit(args, api_key())
+    if args.command == "feeds":
+        try:
+            if args.feeds_command == "import":
+                return _feeds_import(args, api_key())
+            if args.feeds_command == "export":
+                return _feeds_export(args)
+            if args.feeds_command == "list":
+                return _feeds_list(args)
+            if args.feeds_command == "add":
+                return _feeds_add(args, api_key())
+            if args.feeds_command == "remove":
+                return _feeds_remove(args, api_key())
+        except FeedApiError as exc:
+            print(f"newswire feeds {args.feeds_command}: {exc.reason}", file=sys.stderr)
+            return 1
+    return 2
+
+
+def _parser(settings: CliSettings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newswire", description=__doc__)
     parser.add_argument(
         "--gateway", default=settings.gateway_url, help="gateway base URL (NEWSWIRE_GATEWAY_URL)"
@@ -29,27 +67,184 @@ def main(argv: list[str] | None = None) -> int:
     submit.add_argument("paths", nargs="+", type=Path, metavar="FILE.jsonl|DIR")
     submit.add_argument("--concurrency", type=int, default=8)
     submit.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
 
-    if args.command == "submit":
-        missing = [p for p in args.paths if not p.exists()]
-        if missing:
-            parser.error(f"no such file or directory: {', '.join(map(str, missing))}")
-        api_key = args.api_key or settings.resolved_api_key()
-        if not api_key:
-            parser.error("an API key is needed: --api-key or NEWSWIRE_API_KEY")
-        summary = asyncio.run(
-            submit_paths(
-                args.paths,
-                gateway_url=args.gateway,
-                api_key=api_key,
-                concurrency=args.concurrency,
-                progress=not args.no_progress and sys.stderr.isatty(),
-            )
+    feeds = commands.add_parser(
+        "feeds",
+        help="register, list and remove the feeds ingest polls; OPML import and export",
+        description="Manage the feeds ingest polls (/v1/feeds).",
+    )
+    actions = feeds.add_subparsers(dest="feeds_command", required=True)
+    import_ = actions.add_parser(
+        "import",
+        help="register every feed of an OPML file",
+        description="Register every outline with an xmlUrl (at any depth) and summarise the "
+        "outcome; exit 1 if the gateway rejected any, 2 if the file is not usable OPML.",
+    )
+    import_.add_argument("file", type=Path, metavar="FILE.opml")
+    import_.add_argument("--concurrency", type=int, default=8)
+    import_.add_argument("--no-progress", action="store_true")
+    export = actions.add_parser(
+        "export",
+        help="write the registered feeds as OPML 2.0",
+        description="Write every registered feed as an OPML 2.0 document.",
+    )
+    export.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help="where to write (default: stdout)"
+    )
+    listing = actions.add_parser(
+        "list",
+        help="the registered feeds and how polling them goes",
+        description="A table of the registered feeds, oldest first; --json for the raw items.",
+    )
+    listing.add_argument("--json", action="store_true", help="print the gateway's items as JSON")
+    add = actions.add_parser(
+        "add", help="register one feed", description="Register a feed, or update its title."
+    )
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--title", help="a name for it (default: the feed's own)")
+    add.add_argument(
+        "--interval",
+        type=int,
+        metavar="SECONDS",
+        help="fixed poll interval, 60 to 604800 (default: adapts to the feed)",
+    )
+    remove = actions.add_parser(
+        "remove", help="stop polling feeds", description="Stop polling feeds and forget them."
+    )
+    remove.add_argument("ids", nargs="+", metavar="ID")
+    return parser
+
+
+def _submit(args: argparse.Namespace, api_key: str) -> int:
+    summary = asyncio.run(
+        submit_paths(
+            args.paths,
+            gateway_url=args.gateway,
+            api_key=api_key,
+            concurrency=args.concurrency,
+            progress=not args.no_progress and sys.stderr.isatty(),
         )
-        print(summary.render())
-        return 0 if not summary.rejected else 1
-    return 2
+    )
+    print(summary.render())
+    return 0 if not summary.rejected else 1
+
+
+def _feeds_import(args: argparse.Namespace, api_key: str) -> int:
+    try:
+        feeds = read_opml(args.file.read_bytes())
+    except (OSError, OpmlError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        print(f"newswire feeds import: {args.file}: {reason}", file=sys.stderr)
+        return 2
+    if not feeds:
+        print(f"newswire feeds import: {args.file} lists no feeds (no xmlUrl)", file=sys.stderr)
+    summary = asyncio.run(
+        import_feeds(
+            feeds,
+            gateway_url=args.gateway,
+            api_key=api_key,
+            concurrency=args.concurrency,
+            progress=not args.no_progress and sys.stderr.isatty(),
+        )
+    )
+    print(summary.render())
+    return 0 if not summary.rejected else 1
+
+
+def _feeds_export(args: argparse.Namespace) -> int:
+    feeds = asyncio.run(list_feeds(gateway_url=args.gateway, api_key=args.api_key))
+    document = write_opml(feed.as_opml() for feed in feeds)
+    if args.file is None or str(args.file) == "-":
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+    else:
+        args.file.write_bytes(document)
+        print(f"exported {len(feeds)} feeds to {args.file}", file=sys.stderr)
+    return 0
+
+
+def _feeds_list(args: argparse.Namespace) -> int:
+    feeds = asyncio.run(list_feeds(gateway_url=args.gateway, api_key=args.api_key))
+    if args.json:
+        print(json.dumps([feed.raw for feed in feeds], indent=2, ensure_ascii=False))
+    else:
+        print(_feed_table(feeds))
+    return 0
+
+
+def _feeds_add(args: argparse.Namespace, api_key: str) -> int:
+    feed, created = asyncio.run(
+        add_feed(
+            args.url,
+            gateway_url=args.gateway,
+            api_key=api_key,
+            title=args.title,
+            interval=args.interval,
+        )
+    )
+    print(f"{feed.id} {feed.url} ({'new' if created else 'already there, updated'})")
+    return 0
+
+
+def _feeds_remove(args: argparse.Namespace, api_key: str) -> int:
+    failed = 0
+    for identifier in args.ids:
+        try:
+            asyncio.run(remove_feed(identifier, gateway_url=args.gateway, api_key=api_key))
+        except FeedApiError as exc:
+            print(f"newswire feeds remove: {identifier}: {exc.reason}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"removed {identifier}")
+    return 0 if not failed else 1
+
+
+_COLUMNS = ("ID", "STATE", "LAST FETCH", "STATUS", "ENTRIES", "ARTICLES", "URL")
+_NUMERIC = {"STATUS", "ENTRIES", "ARTICLES"}
+
+
+def _feed_table(feeds: list[Feed]) -> str:
+    """One row per feed, the last error under failing ones, and a count by state."""
+    if not feeds:
+        return "no feeds registered"
+    rows = [
+        (
+            feed.id,
+            feed.status.state,
+            _when(feed.status.last_fetch_at),
+            str(feed.status.last_status) if feed.status.last_status is not None else "-",
+            str(feed.status.entries_seen),
+            str(feed.status.articles_published),
+            feed.url,
+        )
+        for feed in feeds
+    ]
+    widths = [max(len(row[i]) for row in [_COLUMNS, *rows]) for i in range(len(_COLUMNS) - 1)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        padded = [
+            cell.rjust(width) if name in _NUMERIC else cell.ljust(width)
+            for name, cell, width in zip(_COLUMNS, cells, widths, strict=False)
+        ]
+        return "  ".join([*padded, cells[-1]])
+
+    lines = [line(_COLUMNS)]
+    for feed, row in zip(feeds, rows, strict=True):
+        lines.append(line(row))
+        if feed.status.state == "failing" and feed.status.last_error:
+            lines.append(
+                f"  last error ({feed.status.error_count} failed polls): {feed.status.last_error}"
+            )
+    states = Counter(feed.status.state for feed in feeds)
+    lines.append(
+        f"{len(feeds)} feeds: {states['ok']} ok, {states['failing']} failing, "
+        f"{states['pending']} pending"
+    )
+    return "\n".join(lines)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
 
 
 if __name__ == "__main__":

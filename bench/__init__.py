@@ -1,0 +1,1 @@
+"""Newswire's benchmarks: ``make bench`` (``python -m bench [part ...]``)."""

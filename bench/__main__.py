@@ -1,0 +1,34 @@
+"""``python -m bench [part ...]``: run benchmark parts, print and save their figures."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from tqdm import tqdm
+
+from . import extraction
+from .results import RESULTS, Run
+
+PARTS = {"extraction": extraction}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__)
+    parser.add_argument("parts", nargs="*", choices=[*PARTS, []], help="default: all")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    run = Run()
+    for name in args.parts or list(PARTS):
+        part = PARTS[name]
+        with tqdm(total=part.STEPS, desc=name, unit="step") as progress:
+            figures, table = part.run(progress)
+        run.add(name, figures, table)
+        print("\n" + table)
+    print(
+        f"\nsaved {run.folder.relative_to(RESULTS.parent.parent)} (latest summary: bench/results/latest.md)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The feed scheduler against the real store: ownership by partition, persisted schedule."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from newswire_ingest.poller import PollOutcome
+from newswire_ingest.schedule import PollTiming
+from newswire_ingest.scheduler import FeedScheduler
+from newswire_ingest.store import FeedState, FeedStore
+from pymongo import AsyncMongoClient
+
+from tests.support import eventually
+
+pytestmark = pytest.mark.integration
+
+TIMING = PollTiming(
+    default_seconds=3600,
+    min_seconds=3600,
+    max_seconds=7200,
+    max_backoff_seconds=7200,
+    jitter_ratio=0,
+)
+
+
+class RecordingPoller:
+    """Stands in for the HTTP side: records which feeds were polled, succeeds or fails."""
+
+    def __init__(self, failing: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        self.polled: list[str] = []
+        self.failing = failing
+
+    async def poll(self, state: FeedState) -> PollOutcome:
+        self.polled.append(state.id)
+        if state.id in self.failing:
+            return PollOutcome(
+                ok=False, status=503, error="HTTP 503 Service Unavailable", retry_after=9000
+            )
+        return PollOutcome(ok=True, status=200, entries_seen=3, published=2, etag='"e"')
+
+
+def feed(name: str, *, partition: int, due_in: float) -> FeedState:
+    now = datetime.now(UTC)
+    return FeedState(
+        id=name.ljust(32, "0"),
+        url=f"https://news.example/{name}.xml",
+        partition=partition,
+        subscribed_at=now,
+        next_fetch_at=now + timedelta(seconds=due_in),
+        interval_seconds=3600,
+    )
+
+
+@pytest.fixture
+async def store(infrastructure, namespace) -> AsyncIterator[FeedStore]:  # type: ignore[no-untyped-def]
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        infrastructure.mongodb_url, tz_aware=True
+    )
+    name = f"{namespace.database}_scheduler"
+    yield FeedStore(client[name])
+    await client.drop_database(name)
+    await client.close()
+
+
+async def test_only_due_feeds_of_owned_partitions_are_polled_and_the_schedule_is_kept(
+    store: FeedStore,
+) -> None:
+    due, later, elsewhere = (
+        feed("a", partition=0, due_in=-5),
+        feed("b", partition=0, due_in=3600),
+        feed("c", partition=1, due_in=-5),
+    )
+    for state in (due, later, elsewhere):
+        await store.save(state)
+    poller = RecordingPoller()
+    scheduler = FeedScheduler(store, poller, TIMING, clock=lambda: datetime.now(UTC))  # type: ignore[arg-type]
+    await scheduler.assign([0])
+    await scheduler.start()
+    try:
+        await eventually(
+            lambda: _async(poller.polled == [due.id]), timeout=10, what="the due feed to be polled"
+        )
+        await asyncio.sleep(0.5)
+        assert poller.polled == [due.id], "not the later one, not another partition's"
+        saved = await store.get(due.id)
+        assert saved is not None
+        assert saved.last_status == 200
+        assert saved.etag == '"e"'
+        assert saved.entries_seen == 3
+        assert saved.articles_published == 2
+        assert saved.next_fetch_at > datetime.now(UTC) + timedelta(minutes=59), (
+            "persisted for the next start"
+        )
+    finally:
+        await scheduler.stop()
+
+    # A restart (a new scheduler on the same store) resumes the schedule: nothing is due.
+    restarted_poller = RecordingPoller()
+    restarted = FeedScheduler(store, restarted_poller, TIMING, clock=lambda: datetime.now(UTC))  # type: ignore[arg-type]
+    await restarted.assign([0])
+    await restarted.start()
+    await asyncio.sleep(1)
+    await restarted.stop()
+    assert restarted_poller.polled == []
+
+
+async def test_revoked_partitions_are_no_longer_polled(store: FeedStore) -> None:
+    soon = feed("d", partition=2, due_in=1.5)
+    await store.save(soon)
+    poller = RecordingPoller()
+    scheduler = FeedScheduler(store, poller, TIMING, clock=lambda: datetime.now(UTC))  # type: ignore[arg-type]
+    await scheduler.assign([2])
+    assert scheduler.owned == {soon.id}
+    await scheduler.start()
+    await scheduler.revoke([2])
+    await asyncio.sleep(2.5)
+    await scheduler.stop()
+    assert poller.polled == []
+    assert scheduler.owned == set()
+
+
+async def test_a_failing_feed_backs_off_and_honours_retry_after(store: FeedStore) -> None:
+    failing = feed("e", partition=0, due_in=-1)
+    await store.save(failing)
+    poller = RecordingPoller(failing={failing.id})
+    scheduler = FeedScheduler(store, poller, TIMING, clock=lambda: datetime.now(UTC))  # type: ignore[arg-type]
+    await scheduler.assign([0])
+    await scheduler.start()
+    try:
+        await eventually(lambda: _async(bool(poller.polled)), timeout=10, what="a poll")
+        saved = await eventually(
+            lambda: _failed(store, failing.id), timeout=10, what="the failure to be saved"
+        )
+    finally:
+        await scheduler.stop()
+    assert saved.last_error == "HTTP 503 Service Unavailable"
+    assert saved.error_count == 1
+    assert saved.last_status == 503
+    assert saved.next_fetch_at >= datetime.now(UTC) + timedelta(seconds=8990), (
+        "Retry-After of 9000 s honoured"
+    )
+
+
+async def _failed(store: FeedStore, feed_id: str) -> FeedState | None:
+    state = await store.get(feed_id)
+    return state if state is not None and state.error_count else None
+
+
+async def _async(value: bool) -> bool:
+    return value

@@ -1,0 +1,109 @@
+"""Several ingest instances share the feeds without polling one feed twice at the same time.
+
+Each instance polls the feeds of the ingest.requests partitions it holds; the test starts a
+second instance with its own User-Agent and reads, from the requests the feed server saw,
+which instance polled which feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import httpx
+import pytest
+from aiokafka.partitioner import DefaultPartitioner
+from newswire_contracts import canonicalize_url, feed_id
+
+from tests.httpserver import Handler, TestServer
+from tests.support import INGEST_USER_AGENT, eventually
+
+pytestmark = pytest.mark.e2e
+
+SECOND_USER_AGENT = "NewswireTest/ingest-2"
+PARTITIONS = 3  # the pipeline's topic partitions
+EMPTY_RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+
+
+def feeds_covering_every_partition(
+    web: TestServer, prefix: str, per_partition: int = 2
+) -> list[str]:
+    """Feed paths chosen so that each partition of ingest.requests holds some of them."""
+    chosen: dict[int, list[str]] = {p: [] for p in range(PARTITIONS)}
+    n = 0
+    while any(len(paths) < per_partition for paths in chosen.values()):
+        path = f"{prefix}/feed-{n}.xml"
+        key = feed_id(canonicalize_url(web.url(path))).encode()
+        partition = DefaultPartitioner()(key, list(range(PARTITIONS)), list(range(PARTITIONS)))
+        if len(chosen[partition]) < per_partition:
+            chosen[partition].append(path)
+        n += 1
+    return [path for paths in chosen.values() for path in paths]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_two_instances_split_the_feeds_and_never_poll_one_at_once(
+    pipeline, web: TestServer
+) -> None:  # type: ignore[no-untyped-def]
+    prefix = f"/{pipeline.namespace.name}/owned"
+    paths = feeds_covering_every_partition(web, prefix)
+
+    def slow_feed(request: Handler) -> None:
+        time.sleep(0.3)  # long enough for a second poller to overlap, if there were one
+        request.reply(200, EMPTY_RSS, {"Content-Type": "application/rss+xml"})
+
+    for path in paths:
+        web.route(path)(slow_feed)
+
+    await pipeline.stack.start_instance(
+        "ingest", "ingest-2", port=free_port(), env={"NEWSWIRE_FETCH_USER_AGENT": SECOND_USER_AGENT}
+    )
+    try:
+        async with httpx.AsyncClient(base_url=pipeline.gateway_url, timeout=10) as client:
+            for path in paths:
+                response = await client.post(
+                    "/v1/feeds", json={"url": web.url(path)}, headers=pipeline.auth
+                )
+                assert response.status_code == 201
+
+        def polls(path: str) -> int:
+            return len(web.requests_to(path))
+
+        await eventually(
+            lambda: _async(all(polls(p) >= 2 for p in paths)),
+            timeout=90,
+            what="every feed to be polled twice",
+        )
+        # A steady window: no rebalance under way, each feed is its owner's alone. (While the
+        # second instance joined, a poll abandoned by the old owner may still have been
+        # answered by the server when the new owner's arrived: overlap is measured afresh.)
+        start = {p: polls(p) for p in paths}
+        web.reset_max_in_flight()
+        await asyncio.sleep(6)
+        agents: dict[str, set[str]] = {}
+        for path in paths:
+            window = web.requests_to(path)[start[path] :]
+            assert window, f"{path} was not polled in the window"
+            agents[path] = {r.headers.get("user-agent", "") for r in window}
+            assert web.max_in_flight(path) == 1, f"{path} was polled twice at once"
+            assert len(window) <= 6 / 1 + 1, (
+                f"{path} polled {len(window)} times in 6 s: more than one poller"
+            )
+    finally:
+        pipeline.stack.stop_instance("ingest", "ingest-2")
+
+    assert all(len(seen) == 1 for seen in agents.values()), (
+        f"a feed polled by both instances: {agents}"
+    )
+    used = set().union(*agents.values())
+    assert used == {INGEST_USER_AGENT, SECOND_USER_AGENT}, "both instances took a share"
+
+
+async def _async(value: bool) -> bool:
+    return value

@@ -1,0 +1,304 @@
+"""Feeds and pages end to end: registered through the gateway, polled by ingest from an
+HTTP server in the test process, their articles served back with full text.
+
+Real broker, real store, services as processes. The pipeline polls feeds every 1 to 3 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import httpx
+import pytest
+from newswire_contracts import article_id, canonicalize_url, feed_id
+
+from tests.httpserver import Handler, TestServer
+from tests.support import eventually, header, read_topic
+
+pytestmark = pytest.mark.e2e
+
+FIXTURES = Path(__file__).parents[1] / "services" / "ingest" / "tests" / "fixtures"
+NINE_NEWS = gzip.decompress((FIXTURES / "NineNews_2024_05_02.html.gz").read_bytes())
+NINE_NEWS_FIRST = json.loads((FIXTURES / "NineNews.expected.json").read_text())["V1"]["body"][
+    "sections"
+][0]["paragraphs"][0]
+LONG_TEXT = " ".join(
+    f"Paragraph {n}: the ministers met in Brussels to discuss the sanctions package, "
+    "and several delegations asked for more time before the vote."
+    for n in range(12)
+)
+
+
+def rss(items: list[dict[str, str]], *, title: str = "Test feed") -> bytes:
+    """A small RSS 2.0 document."""
+    body = "".join(
+        "<item>"
+        f"<title>{escape(item['title'])}</title><link>{escape(item['link'])}</link>"
+        f"<guid>{escape(item['link'])}</guid>"
+        f"<pubDate>{item.get('date', format_datetime(datetime(2026, 11, 1, 12, tzinfo=UTC)))}</pubDate>"
+        + (f"<description>{escape(item['summary'])}</description>" if "summary" in item else "")
+        + (
+            f"<content:encoded><![CDATA[{item['content']}]]></content:encoded>"
+            if "content" in item
+            else ""
+        )
+        + "</item>"
+        for item in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"<channel><title>{escape(title)}</title><link>http://example.org/</link>{body}</channel></rss>"
+    ).encode()
+
+
+def serve(
+    web: TestServer,
+    path: str,
+    body: bytes,
+    content_type: str,
+    *,
+    etag: str | None = None,
+    status: int = 200,
+) -> None:
+    """Serve ``body`` at ``path``; with an ETag, answer 304 to a matching If-None-Match."""
+
+    def handler(request: Handler) -> None:
+        if etag and request.headers.get("If-None-Match") == etag:
+            request.reply(304, b"", {"ETag": etag})
+            return
+        request.reply(
+            status, body, {"Content-Type": content_type, **({"ETag": etag} if etag else {})}
+        )
+
+    web.route(path)(handler)
+
+
+async def feed_status(
+    client: httpx.AsyncClient, identifier: str, ready: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        response = await client.get(f"/v1/feeds/{identifier}")
+        assert response.status_code == 200, response.text
+        feed = response.json()
+        return feed if ready(feed["status"]) else None
+
+    return await eventually(probe, timeout=60, what=f"feed {identifier} status")
+
+
+async def served(
+    client: httpx.AsyncClient, url: str, ready: Callable[[dict[str, Any]], bool] = bool
+) -> dict[str, Any]:
+    identifier = article_id(canonicalize_url(url))
+
+    async def probe() -> dict[str, Any] | None:
+        response = await client.get(f"/v1/articles/{identifier}")
+        return response.json() if response.status_code == 200 and ready(response.json()) else None
+
+    return await eventually(probe, timeout=60, what=f"article {url} to be served")
+
+
+@pytest.fixture
+async def client(pipeline) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(base_url=pipeline.gateway_url, timeout=10) as client:
+        yield client
+
+
+async def test_a_registered_feed_is_polled_and_its_articles_served_with_full_text(
+    pipeline,
+    web: TestServer,
+    client: httpx.AsyncClient,  # type: ignore[no-untyped-def]
+) -> None:
+    base = f"/{pipeline.namespace.name}/news"
+    full, summary_only = web.url(f"{base}/full.html"), web.url(f"{base}/summary.html")
+    serve(web, f"{base}/summary.html", NINE_NEWS, "text/html; charset=utf-8")
+    serve(
+        web,
+        f"{base}/feed.xml",
+        rss(
+            [
+                {"title": "Full text in the feed", "link": full, "content": f"<p>{LONG_TEXT}</p>"},
+                {
+                    "title": "Only a summary",
+                    "link": summary_only,
+                    "summary": "Documents were released.",
+                },
+            ],
+            title="Test Wire",
+        ),
+        "application/rss+xml",
+        etag='"v1"',
+    )
+
+    response = await client.post(
+        "/v1/feeds", json={"url": web.url(f"{base}/feed.xml")}, headers=pipeline.auth
+    )
+    assert response.status_code == 201, response.text
+    feed = response.json()
+    assert feed["id"] == feed_id(canonicalize_url(web.url(f"{base}/feed.xml")))
+    assert response.headers["location"] == f"/v1/feeds/{feed['id']}"
+
+    status = await feed_status(
+        client, feed["id"], lambda s: s["state"] == "ok" and s["articles_published"] == 2
+    )
+    assert status["status"]["last_status"] in (200, 304)
+    assert status["status"]["entries_seen"] >= 2
+    assert status["status"]["feed_title"] == "Test Wire"
+    assert status["status"]["next_fetch_at"] > status["status"]["last_fetch_at"]
+
+    from_feed = await served(client, full)
+    assert from_feed["text"] == LONG_TEXT
+    assert from_feed["source"] == "Test Wire"
+    assert from_feed["published_at"] == "2026-11-01T12:00:00Z"
+    from_page = await served(client, summary_only)
+    assert from_page["text"].startswith(NINE_NEWS_FIRST), "summary-only entries get the page's text"
+    assert from_page["title"] == "Only a summary"
+
+    # Later polls are conditional, and unchanged entries are not fetched again.
+    await eventually(
+        lambda: _async(
+            any(
+                r.headers.get("if-none-match") == '"v1"'
+                for r in web.requests_to(f"{base}/feed.xml")
+            )
+        ),
+        what="a conditional GET",
+    )
+    assert web.requests_to(f"{base}/full.html") == []
+    assert len(web.requests_to(f"{base}/summary.html")) == 1
+
+    again = await client.post(
+        "/v1/feeds",
+        json={"url": web.url(f"{base}/feed.xml"), "title": "Renamed"},
+        headers=pipeline.auth,
+    )
+    assert again.status_code == 200
+    assert again.json()["id"] == feed["id"]
+    assert again.json()["title"] == "Renamed"
+    listed = (await client.get("/v1/feeds", params={"limit": 1000})).json()
+    assert feed["id"] in [f["id"] for f in listed["items"]]
+
+    assert (
+        await client.delete(f"/v1/feeds/{feed['id']}", headers=pipeline.auth)
+    ).status_code == 204
+    assert (await client.get(f"/v1/feeds/{feed['id']}")).status_code == 404
+    await asyncio.sleep(2)  # a poll already under way may still finish
+    polls_after_delete = len(web.requests_to(f"{base}/feed.xml"))
+    await asyncio.sleep(5)
+    assert len(web.requests_to(f"{base}/feed.xml")) == polls_after_delete, (
+        "a deleted feed is not polled"
+    )
+
+
+async def test_bad_feeds_get_a_clear_status_and_the_service_carries_on(
+    pipeline,
+    web: TestServer,
+    client: httpx.AsyncClient,  # type: ignore[no-untyped-def]
+) -> None:
+    base = f"/{pipeline.namespace.name}/bad"
+    serve(web, f"{base}/error.xml", b"oops", "text/plain", status=500)
+    serve(web, f"{base}/page.xml", NINE_NEWS, "text/html")
+    serve(web, f"{base}/empty.xml", rss([]), "application/rss+xml")
+    serve(web, f"{base}/binary.xml", bytes(range(256)) * 64, "application/octet-stream")
+    ids = {}
+    for name in ("error", "page", "empty", "binary"):
+        response = await client.post(
+            "/v1/feeds", json={"url": web.url(f"{base}/{name}.xml")}, headers=pipeline.auth
+        )
+        assert response.status_code == 201
+        ids[name] = response.json()["id"]
+
+    error = await feed_status(client, ids["error"], lambda s: s["state"] == "failing")
+    assert error["status"]["last_status"] == 500
+    assert "HTTP 500" in error["status"]["last_error"]
+    assert error["status"]["error_count"] >= 1
+    page = await feed_status(client, ids["page"], lambda s: s["state"] == "failing")
+    assert "not a feed" in page["status"]["last_error"]
+    binary = await feed_status(client, ids["binary"], lambda s: s["state"] == "failing")
+    assert "not a feed" in binary["status"]["last_error"]
+    empty = await feed_status(client, ids["empty"], lambda s: s["state"] == "ok")
+    assert empty["status"]["entries_seen"] == 0
+    assert empty["status"]["last_error"] is None
+
+
+async def test_a_url_only_submission_is_fetched_and_a_changed_page_is_a_new_version(
+    pipeline,
+    web: TestServer,
+    client: httpx.AsyncClient,  # type: ignore[no-untyped-def]
+) -> None:
+    path = f"/{pipeline.namespace.name}/story.html"
+    url = web.url(path)
+    serve(web, path, NINE_NEWS, "text/html")
+    response = await client.post("/v1/articles", json={"url": url}, headers=pipeline.auth)
+    assert response.status_code == 202
+    first = await served(client, url)
+    assert first["version"] == 1
+    assert first["text"].startswith(NINE_NEWS_FIRST)
+    assert first["title"].startswith("Nearly 3000 pages of Jeffrey Epstein documents released")
+
+    updated = NINE_NEWS.replace(b"For nearly two decades", b"UPDATED: For nearly two decades")
+    serve(web, path, updated, "text/html")
+    await client.post("/v1/articles", json={"url": url}, headers=pipeline.auth)
+    second = await served(client, url, lambda a: a["version"] == 2)
+    assert second["text"].startswith("UPDATED: For nearly two decades")
+    assert second["id"] == first["id"]
+
+
+async def test_private_addresses_are_never_fetched(pipeline, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    secret = "http://127.0.0.1:9/admin"  # loopback, not on the allowlist
+    response = await client.post("/v1/articles", json={"url": secret}, headers=pipeline.auth)
+    assert response.status_code == 202
+    letters = await read_topic(
+        pipeline.infrastructure.kafka_bootstrap_servers,
+        pipeline.namespace.topic("ingest.dlq"),
+        until=lambda records: any(r.key == canonicalize_url(secret).encode() for r in records),
+    )
+    [letter] = [r for r in letters if r.key == canonicalize_url(secret).encode()]
+    reason = header(letter, "x-dlq-reason") or ""
+    assert "127.0.0.1" in reason
+    assert "loopback" in reason
+
+    metadata = await client.post(
+        "/v1/feeds", json={"url": "http://169.254.169.254/latest/meta-data"}, headers=pipeline.auth
+    )
+    status = await feed_status(client, metadata.json()["id"], lambda s: s["state"] == "failing")
+    assert "169.254.169.254" in status["status"]["last_error"]
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+async def test_the_pages_canonical_url_wins_and_the_submitted_url_still_finds_it(
+    pipeline,
+    web: TestServer,
+    client: httpx.AsyncClient,  # type: ignore[no-untyped-def]
+) -> None:
+    amp, canonical = (
+        f"/{pipeline.namespace.name}/amp/story.html",
+        f"/{pipeline.namespace.name}/story-canonical.html",
+    )
+    original = b"https://www.9news.com.au/world/usa-jeffrey-epstein-documents-released-but-some-questions-remain-unanswered/141e61e9-8a07-42e4-a527-2f03f45e7ef0"
+    page = NINE_NEWS.replace(
+        b'<link href="' + original + b'" rel="canonical">',
+        f'<link href="{web.url(canonical)}" rel="canonical">'.encode(),
+    )
+    assert page != NINE_NEWS
+    serve(web, amp, page, "text/html")
+    response = await client.post(
+        "/v1/articles", json={"url": web.url(amp) + "?utm_source=x"}, headers=pipeline.auth
+    )
+    submitted_id = response.json()["id"]
+    article = await served(client, web.url(amp))  # looked up by the submitted URL's id
+    assert article["url"] == canonicalize_url(web.url(canonical))
+    assert article["id"] == article_id(canonicalize_url(web.url(canonical)))
+    assert article["id"] != submitted_id
+    assert (await client.get(f"/v1/articles/{article['id']}")).status_code == 200

@@ -1,0 +1,263 @@
+"""The gateway's feed endpoints (/v1/feeds): register, list, remove, import many at once.
+
+Every function takes the gateway's URL (and the API key where it writes) and returns
+plain dataclasses; gateway refusals raise FeedApiError with the problem's ``detail``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+from tqdm import tqdm
+
+from .opml import OpmlFeed
+from .submit import _problem_detail
+
+__all__ = [
+    "Feed",
+    "FeedApiError",
+    "FeedStatus",
+    "ImportSummary",
+    "add_feed",
+    "import_feeds",
+    "list_feeds",
+    "remove_feed",
+]
+
+_RETRY_STATUSES = {429, 502, 503, 504}
+_MAX_ATTEMPTS = 5
+_MAX_RETRY_AFTER = 30.0
+# RegisterFeed caps titles at 200 characters; a long OPML title should not cost the feed.
+_MAX_TITLE = 200
+
+
+class FeedApiError(Exception):
+    """The gateway refused a request (or could not be reached); ``reason`` says why."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """How polling a feed goes, as ingest reports it."""
+
+    state: str  # pending | ok | failing
+    last_fetch_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    error_count: int = 0
+    entries_seen: int = 0
+    articles_published: int = 0
+    next_fetch_at: datetime | None = None
+    interval_seconds: int | None = None
+    feed_title: str | None = None
+    site_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Feed:
+    id: str
+    url: str
+    title: str | None
+    poll_interval_seconds: int | None
+    created_at: datetime
+    status: FeedStatus
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The gateway's JSON, as received."""
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Feed:
+        status = body.get("status") or {}
+        return cls(
+            id=body["id"],
+            url=body["url"],
+            title=body.get("title"),
+            poll_interval_seconds=body.get("poll_interval_seconds"),
+            created_at=datetime.fromisoformat(body["created_at"]),
+            status=FeedStatus(
+                state=status.get("state", "pending"),
+                last_fetch_at=_datetime(status.get("last_fetch_at")),
+                last_status=status.get("last_status"),
+                last_error=status.get("last_error"),
+                error_count=status.get("error_count", 0),
+                entries_seen=status.get("entries_seen", 0),
+                articles_published=status.get("articles_published", 0),
+                next_fetch_at=_datetime(status.get("next_fetch_at")),
+                interval_seconds=status.get("interval_seconds"),
+                feed_title=status.get("feed_title"),
+                site_url=status.get("site_url"),
+            ),
+            raw=body,
+        )
+
+    def as_opml(self) -> OpmlFeed:
+        """For export: the registered title, else the one the feed gives itself."""
+        return OpmlFeed(
+            url=self.url,
+            title=self.title or self.status.feed_title,
+            html_url=self.status.site_url,
+        )
+
+
+@dataclass
+class ImportSummary:
+    new: list[Feed] = field(default_factory=list)
+    existing: list[Feed] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    """(url, reason) of every feed the gateway refused."""
+
+    def render(self) -> str:
+        registered = len(self.new) + len(self.existing)
+        lines = [
+            f"registered {registered} (new {len(self.new)}, already there "
+            f"{len(self.existing)}), rejected {len(self.rejected)}"
+        ]
+        if self.rejected:
+            reasons = Counter(reason for _, reason in self.rejected)
+            lines.append("rejected, by reason:")
+            for reason, count in reasons.most_common():
+                lines.append(f"  {count:5d}  {reason}")
+            lines.append("first rejected feeds:")
+            lines.extend(f"  {url}: {reason}" for url, reason in self.rejected[:10])
+        return "\n".join(lines)
+
+
+async def import_feeds(
+    feeds: Sequence[OpmlFeed],
+    *,
+    gateway_url: str,
+    api_key: str,
+    concurrency: int = 8,
+    progress: bool = True,
+    timeout: float = 30.0,
+) -> ImportSummary:
+    """Register every feed (POST /v1/feeds); never raises for one refused feed."""
+    summary = ImportSummary()
+    limit = asyncio.Semaphore(max(1, concurrency))
+    bar = tqdm(total=len(feeds), unit="feed", disable=not progress, desc="registering")
+    async with _client(gateway_url, api_key, timeout) as client:
+
+        async def one(feed: OpmlFeed) -> None:
+            try:
+                async with limit:
+                    registered, created = await _register(client, feed.url, feed.title, None)
+            except FeedApiError as exc:
+                summary.rejected.append((feed.url, exc.reason))
+            else:
+                (summary.new if created else summary.existing).append(registered)
+            bar.update(1)
+
+        await asyncio.gather(*(one(feed) for feed in feeds))
+    bar.close()
+    return summary
+
+
+async def add_feed(
+    url: str,
+    *,
+    gateway_url: str,
+    api_key: str,
+    title: str | None = None,
+    interval: int | None = None,
+    timeout: float = 30.0,
+) -> tuple[Feed, bool]:
+    """Register one feed; the feed and whether it is new (False: it was updated)."""
+    async with _client(gateway_url, api_key, timeout) as client:
+        return await _register(client, url, title, interval)
+
+
+async def list_feeds(
+    *, gateway_url: str, api_key: str | None = None, page_size: int = 500, timeout: float = 30.0
+) -> list[Feed]:
+    """Every registered feed, oldest first, following ``next_cursor`` to the last page."""
+    feeds: list[Feed] = []
+    cursor: str | None = None
+    async with _client(gateway_url, api_key, timeout) as client:
+        while True:
+            params: dict[str, str | int] = {"limit": page_size}
+            if cursor:
+                params["cursor"] = cursor
+            response = await _request(client, "GET", "/v1/feeds", params=params)
+            if response.status_code != 200:
+                raise _refusal(response)
+            page = response.json()
+            feeds.extend(Feed.from_json(item) for item in page["items"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return feeds
+
+
+async def remove_feed(
+    feed_id: str, *, gateway_url: str, api_key: str, timeout: float = 30.0
+) -> None:
+    """Stop polling a feed and forget it (DELETE /v1/feeds/{id})."""
+    async with _client(gateway_url, api_key, timeout) as client:
+        response = await _request(client, "DELETE", f"/v1/feeds/{feed_id}")
+        if response.status_code != 204:
+            raise _refusal(response)
+
+
+def _client(gateway_url: str, api_key: str | None, timeout: float) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    return httpx.AsyncClient(base_url=gateway_url, headers=headers, timeout=timeout)
+
+
+async def _register(
+    client: httpx.AsyncClient, url: str, title: str | None, interval: int | None
+) -> tuple[Feed, bool]:
+    body: dict[str, Any] = {"url": url}
+    if title:
+        body["title"] = title[:_MAX_TITLE]
+    if interval is not None:
+        body["poll_interval_seconds"] = interval
+    response = await _request(client, "POST", "/v1/feeds", json=body)
+    if response.status_code not in (200, 201):
+        raise _refusal(response)
+    return Feed.from_json(response.json()), response.status_code == 201
+
+
+async def _request(
+    client: httpx.AsyncClient, method: str, path: str, **kwargs: Any
+) -> httpx.Response:
+    """The gateway's answer, after retrying what is worth retrying: 429, 502-504 (honouring
+    Retry-After) and transport errors, with exponential backoff."""
+    for attempt in range(1, _MAX_ATTEMPTS + 1):
+        try:
+            response = await client.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            if attempt == _MAX_ATTEMPTS:
+                raise FeedApiError(f"gateway unreachable: {type(exc).__name__}") from exc
+            await asyncio.sleep(0.5 * 2**attempt)
+            continue
+        if response.status_code in _RETRY_STATUSES and attempt < _MAX_ATTEMPTS:
+            await asyncio.sleep(_retry_after(response, default=0.5 * 2**attempt))
+            continue
+        return response
+    raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+
+def _retry_after(response: httpx.Response, *, default: float) -> float:
+    """Retry-After in seconds (an HTTP date or garbage falls back to ``default``)."""
+    try:
+        return min(max(float(response.headers.get("Retry-After", default)), 0.0), _MAX_RETRY_AFTER)
+    except ValueError:
+        return default
+
+
+def _refusal(response: httpx.Response) -> FeedApiError:
+    return FeedApiError(
+        f"{response.status_code} {_problem_detail(response)}", status=response.status_code
+    )
+
+
+def _datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
