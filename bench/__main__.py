@@ -7,10 +7,10 @@ import logging
 
 from tqdm import tqdm
 
-from . import extraction
+from . import enrichment, extraction, quality
 from .results import RESULTS, Run
 
-PARTS = {"extraction": extraction}
+PARTS = {"extraction": extraction, "enrichment": enrichment, "quality": quality}
 
 
 def main() -> None:

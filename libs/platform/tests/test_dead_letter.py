@@ -30,7 +30,9 @@ class RecordingProducer:
     def __init__(self) -> None:
         self.sent: list[tuple[str, Any, list[tuple[str, bytes]]]] = []
 
-    async def send(self, topic: str, record: Any, headers: list[tuple[str, bytes]]) -> None:
+    async def send(
+        self, topic: str, record: Any, headers: list[tuple[str, bytes]], *, prefixed: bool = True
+    ) -> None:
         self.sent.append((topic, record, headers))
 
 

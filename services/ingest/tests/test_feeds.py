@@ -240,10 +240,10 @@ def test_gb2312_chinese_forum_feed() -> None:
     assert feed.title == "投资资讯网交易在线--流通纪念币最新20篇论坛主题-全文"
     assert feed.language == "zh"
     first = feed.entries[0]
-    assert first.title == "建国35周年纪念，华表，和平鸽"  # noqa: RUF001
+    assert first.title == "建国35周年纪念，华表，和平鸽"
     assert first.authors == ("大鱼儿",)
     assert first.link == "http://www.kc0011.net/dispbbs.asp?BoardID=10&ID=25164257&Page=1"
-    assert entry_text(first).startswith("建国35周年纪念，华表，和平鸽\n\n35周年1套520")  # noqa: RUF001
+    assert entry_text(first).startswith("建国35周年纪念，华表，和平鸽\n\n35周年1套520")
     # <pubDate>2020/1/10 14:33:00</pubDate>, no zone: read as UTC like feedparser does with
     # zone-less dates (feedparser itself turns this one into 2020-11-01 00:00).
     assert first.published_at == utc(2020, 1, 10, 14, 33)

@@ -623,7 +623,7 @@ async def test_requests_per_host_are_limited(fetcher: Fetcher, server: Any) -> N
 
 # --- text decoding ------------------------------------------------------------------------
 
-CP1252_PAGE = "<p>Price: 5 €, “quoted” and ‘single’ — dash…</p>"  # noqa: RUF001
+CP1252_PAGE = "<p>Price: 5 €, “quoted” and ‘single’ — dash…</p>"
 FRENCH = (
     "Le gouvernement a annoncé jeudi une série de mesures destinées à réduire la dépense "
     "publique. Selon le ministre de l'Économie, ces économies représentent près de deux "

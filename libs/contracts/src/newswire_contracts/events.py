@@ -250,12 +250,23 @@ class EnrichmentFields(BaseModel):
     reading_time_minutes: int = Field(default=0, ge=0, description="Rounded up; 0 for no text.")
     entities: tuple[Entity, ...] = Field(default=(), max_length=500)
     keywords: tuple[Annotated[str, Field(max_length=100)], ...] = Field(default=(), max_length=50)
-    summary: str = Field(default="", max_length=5_000)
+    summary: str = Field(
+        default="", max_length=5_000, description="Up to three sentences, extracted."
+    )
+    key_points: tuple[Annotated[str, Field(max_length=1_000)], ...] = Field(
+        default=(), max_length=5, description="Key sentences beyond the summary, in article order."
+    )
     enriched_at: AwareDatetime = Field(description="When enrich produced this result.")
     missing: tuple[str, ...] = Field(
         default=(),
         description="Enrichments that could not be applied, e.g. 'entities' for an unsupported language.",
     )
+    flags: tuple[str, ...] = Field(
+        default=(),
+        description="What a reader should know about the analysis: too_short, "
+        "text_cut_for_analysis, markup_removed, no_prose, uncertain_language.",
+    )
+    entity_model: str | None = Field(default=None, description="The model that found the entities.")
 
 
 class ArticleEnriched(EnrichmentFields, ArticleFields, Event):

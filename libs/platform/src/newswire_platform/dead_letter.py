@@ -133,12 +133,20 @@ class DeadLetterProducer:
             self._producer = None
 
     async def send(
-        self, topic: str, record: ConsumerRecord[Any, Any], headers: list[tuple[str, bytes]]
+        self,
+        topic: str,
+        record: ConsumerRecord[Any, Any],
+        headers: list[tuple[str, bytes]],
+        *,
+        prefixed: bool = True,
     ) -> None:
+        """Send ``record``'s key and value with ``headers`` to ``topic`` (a contract topic name,
+        or with ``prefixed=False`` a deployed one) and wait for every in-sync replica."""
         if self._producer is None:
             raise RuntimeError("DeadLetterProducer.start() was not awaited")
+        name = self._settings.topic(topic) if prefixed else topic
         await self._producer.send_and_wait(
-            self._settings.topic(topic), value=record.value, key=record.key, headers=headers
+            name, value=record.value, key=record.key, headers=headers
         )
 
 
@@ -202,6 +210,34 @@ class DeadLetterPolicy:
             },
         )
 
+    async def requeue(self, record: ConsumerRecord[Any, Any]) -> None:
+        """Put a record back at the end of its own topic, unchanged.
+
+        For the good records of a batch that FastStream could not parse because of one bad
+        record: they are committed past, so they must be published again, not dropped.
+        """
+        await self._send_until_taken(
+            record.topic, record, list(record.headers or ()), prefixed=False
+        )
+
+    async def _send_until_taken(
+        self,
+        topic: str,
+        record: ConsumerRecord[Any, Any],
+        headers: list[tuple[str, bytes]],
+        *,
+        prefixed: bool = True,
+    ) -> None:
+        failures = 0
+        while True:
+            try:
+                await self.producer.send(topic, record, headers, prefixed=prefixed)
+                return
+            except (KafkaError, OSError) as exc:
+                failures += 1
+                log.warning("publish to %s failed; retrying", topic, extra={"error": repr(exc)})
+                await self.sleep(self.delay(failures))
+
 
 class _DeadLetterMiddleware(BaseMiddleware):
     def __init__(self, msg: Any, /, *, context: Any, policy: DeadLetterPolicy) -> None:
@@ -251,7 +287,27 @@ class _DeadLetterMiddleware(BaseMiddleware):
         # even read the record (e.g. a header that is not UTF-8).
         if exc_val is None or isinstance(exc_val, HandlerException | asyncio.CancelledError):
             return False
-        if not isinstance(exc_val, Exception) or not isinstance(self.msg, ConsumerRecord):
+        if not isinstance(exc_val, Exception):
             return False
-        await self.policy.dead_letter(self.msg, exc_val, attempts=1)
-        return True
+        if isinstance(self.msg, ConsumerRecord):
+            await self.policy.dead_letter(self.msg, exc_val, attempts=1)
+            return True
+        if isinstance(self.msg, tuple):
+            # One bad record spoils FastStream's parse of the whole batch: dead-letter the
+            # bad ones and queue the others again, so nothing is lost once we commit.
+            for record in self.msg:
+                if _headers_readable(record):
+                    await self.policy.requeue(record)
+                else:
+                    await self.policy.dead_letter(record, exc_val, attempts=1)
+            return True
+        return False
+
+
+def _headers_readable(record: ConsumerRecord[Any, Any]) -> bool:
+    try:
+        for _, value in record.headers or ():
+            value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

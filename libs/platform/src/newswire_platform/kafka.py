@@ -5,23 +5,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 from faststream import AckPolicy, Depends
 from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
 from faststream.message import StreamMessage
 from newswire_contracts import cloudevents
-from newswire_contracts.cloudevents import EventMeta
+from newswire_contracts.cloudevents import EventMeta, InvalidEventError
 from newswire_contracts.events import Event
 
 from .settings import ServiceSettings
 
 __all__ = [
     "CurrentEvent",
+    "Decoded",
+    "DecodedBatch",
     "EventPublisher",
+    "batch_event_subscriber",
     "create_broker",
+    "decode_batch",
     "ensure_topics",
     "event_decoder",
     "event_subscriber",
@@ -153,6 +159,66 @@ def event_subscriber(
         description=description,
         listener=listener,
     )
+
+
+def batch_event_subscriber(
+    registrar: KafkaBroker | KafkaRouter,
+    settings: ServiceSettings,
+    model: type[Event] | Any,
+    *,
+    description: str,
+    max_records: int,
+    batch_timeout_ms: int = 100,
+) -> Any:
+    """Like event_subscriber, for handlers that take up to ``max_records`` messages at once.
+
+    The handler receives the batch's KafkaMessage and decodes it with ``decode_batch``,
+    which sets aside invalid records instead of failing the batch. Offsets are committed
+    once the handler returns: after the whole batch is handled.
+    """
+    return registrar.subscriber(
+        settings.topic(model.topic),
+        group_id=settings.consumer_group,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=batch_timeout_ms,
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+        max_poll_interval_ms=15 * 60 * 1000,
+        title=f"{settings.topic(model.topic)}:{settings.service_name}",
+        description=description,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded(Generic[E]):
+    """One valid event of a batch, with its CloudEvents attributes and its record."""
+
+    event: E
+    meta: EventMeta
+    record: ConsumerRecord[Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedBatch(Generic[E]):
+    events: list[Decoded[E]]
+    invalid: list[tuple[ConsumerRecord[Any, Any], InvalidEventError]]
+
+
+def decode_batch(
+    records: Iterable[ConsumerRecord[Any, Any]], model: type[E] | Any
+) -> DecodedBatch[E]:
+    """Validate each record of a batch as ``model``; the invalid ones are returned apart."""
+    events: list[Decoded[E]] = []
+    invalid: list[tuple[ConsumerRecord[Any, Any], InvalidEventError]] = []
+    for record in records:
+        try:
+            event, meta = cloudevents.decode(model, record.headers or (), record.value)
+        except InvalidEventError as exc:
+            invalid.append((record, exc))
+        else:
+            events.append(Decoded(event, meta, record))
+    return DecodedBatch(events, invalid)
 
 
 def _current_event_meta(message: KafkaMessage) -> EventMeta:

@@ -126,7 +126,11 @@ class ConsumerParts:
     broker: KafkaBroker
     publisher: EventPublisher
     dead_letters: DeadLetterProducer
-    dead_letter_topic: str
+    policy: DeadLetterPolicy
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.policy.dead_letter_topic
 
 
 def consumer_parts(settings: ServiceSettings, *, dead_letter_topic: str) -> ConsumerParts:
@@ -136,7 +140,7 @@ def consumer_parts(settings: ServiceSettings, *, dead_letter_topic: str) -> Cons
         settings,
         middlewares=[broker_metrics_middleware(settings.service_name), policy.middleware],
     )
-    return ConsumerParts(broker, EventPublisher(broker, settings), dead_letters, dead_letter_topic)
+    return ConsumerParts(broker, EventPublisher(broker, settings), dead_letters, policy)
 
 
 def consumer_service(

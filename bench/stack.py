@@ -1,0 +1,79 @@
+"""The real servers and services the benchmarks run against, from deploy/local."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from newswire_devstack.config import DevstackSettings, repo_root
+from newswire_devstack.processes import ProcessManager
+from newswire_devstack.stack import Stack
+
+
+@dataclass(frozen=True)
+class BenchStack:
+    """Kafka and the store, and a namespace of topics and database for one benchmark."""
+
+    settings: DevstackSettings
+    stack: Stack
+    prefix: str
+    database: str
+
+    def topic(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def service_settings(self) -> DevstackSettings:
+        return self.settings.model_copy(
+            update={
+                "topic_prefix": self.prefix,
+                "mongodb_database": self.database,
+                "ingest_port": free_port(),
+                "enrich_port": free_port(),
+                "relate_port": free_port(),
+                "gateway_port": free_port(),
+                "api_keys": ["bench"],
+            }
+        )
+
+
+@asynccontextmanager
+async def infrastructure(name: str) -> AsyncIterator[BenchStack]:
+    """Kafka and the store (started if they are not running, stopped after if we started them)."""
+    settings = DevstackSettings()
+    stack = Stack(settings)
+    started = await stack.up(["kafka", "store"], echo=False)
+    run_id = uuid.uuid4().hex[:8]
+    try:
+        yield BenchStack(
+            settings, stack, prefix=f"bench-{name}-{run_id}.", database=f"bench_{name}_{run_id}"
+        )
+    finally:
+        stack.down(started, echo=False)
+
+
+def service_stack(bench: BenchStack, env: dict[str, str] | None = None) -> Stack:
+    """A stack of services in the benchmark's namespace, logging under .local/bench-runs."""
+    run_dir = Path(repo_root()) / ".local" / "bench-runs" / bench.prefix.rstrip(".")
+    return Stack(
+        bench.service_settings(),
+        service_env=env or {},
+        processes=ProcessManager(run_dir / "run", run_dir / "logs"),
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")

