@@ -8,7 +8,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 T = TypeVar("T")
 
@@ -78,6 +79,17 @@ async def read_topic(
         return records
     finally:
         await consumer.stop()
+
+
+async def partitions_of(bootstrap: str, *topics: str) -> list[TopicPartition]:
+    """Every partition of the topics (from the cluster's metadata)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    return [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
 
 
 def header(record: ConsumerRecord[Any, Any], name: str) -> str | None:

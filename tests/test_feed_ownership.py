@@ -75,10 +75,21 @@ async def test_two_instances_split_the_feeds_and_never_poll_one_at_once(
         def polls(path: str) -> int:
             return len(web.requests_to(path))
 
+        def agents_seen() -> set[str]:
+            return {r.headers.get("user-agent", "") for p in paths for r in web.requests_to(p)}
+
+        # The second instance has joined the group and taken its share ...
         await eventually(
-            lambda: _async(all(polls(p) >= 2 for p in paths)),
+            lambda: _async(SECOND_USER_AGENT in agents_seen()),
             timeout=90,
-            what="every feed to be polled twice",
+            what="the second instance to poll",
+        )
+        # ... and every feed has been polled twice by its owner since.
+        settled = {p: polls(p) for p in paths}
+        await eventually(
+            lambda: _async(all(polls(p) >= settled[p] + 2 for p in paths)),
+            timeout=90,
+            what="polls after the rebalance",
         )
         # A steady window: no rebalance under way, each feed is its owner's alone. (While the
         # second instance joined, a poll abandoned by the old owner may still have been

@@ -4,14 +4,15 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from newswire_contracts import ArticleEnriched, article_id
-from newswire_relate.store import ArticleStore
+from newswire_contracts import ArticleEnriched, RelatedArticle, article_id
+from newswire_relate.store import ArticleStore, Relations
 from pymongo import AsyncMongoClient
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 URL = "https://news.example/store-test"
+NONE = Relations(related=(), story_id=None, duplicate_of=None)
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def article(version: int = 1, text: str = "Text one.", **fields: object) -> Arti
 
 async def test_first_save_creates_one_document(store) -> None:  # type: ignore[no-untyped-def]
     articles, collection = store
-    result = await articles.save(article(), now=NOW)
+    result = await articles.save(article(), NONE, now=NOW)
     assert result.outcome == "created"
     document = await articles.get(article().id)
     assert document is not None
@@ -59,21 +60,50 @@ async def test_first_save_creates_one_document(store) -> None:  # type: ignore[n
 
 async def test_redelivery_leaves_one_unchanged_document(store) -> None:  # type: ignore[no-untyped-def]
     articles, collection = store
-    await articles.save(article(), now=NOW)
-    await collection.update_one({"_id": article().id}, {"$set": {"related": [{"id": "x"}]}})
-    again = await articles.save(article(), now=NOW + timedelta(minutes=5))
+    await articles.save(article(), NONE, now=NOW)
+    again = await articles.save(article(), NONE, now=NOW + timedelta(minutes=5))
     assert again.outcome == "unchanged"
     assert await collection.count_documents({}) == 1
+
+
+async def test_relations_are_updated_only_when_they_change(store) -> None:  # type: ignore[no-untyped-def]
+    articles, _ = store
+    await articles.save(article(), NONE, now=NOW)
+    other = "https://news.example/other"
+    related = Relations(
+        related=(
+            RelatedArticle(
+                id=article_id(other),
+                title="Other",
+                url=other,
+                source="News",
+                published_at=NOW,
+                score=0.5,
+            ),
+        ),
+        story_id=article().id,
+        duplicate_of=None,
+    )
+    assert await articles.update_relations(article().id, related, now=NOW) == 1
+    assert await articles.update_relations(article().id, related, now=NOW) is None, (
+        "same relations: no write"
+    )
     document = await articles.get(article().id)
     assert document is not None
-    assert document["related"] == [{"id": "x"}], "relations survive a re-save"
+    assert [r["id"] for r in document["related"]] == [article_id(other)]
+    assert document["story_id"] == article().id
+    assert await articles.update_relations(article_id(other), related, now=NOW) is None, (
+        "not stored yet: left alone"
+    )
 
 
 async def test_newer_versions_replace_and_older_ones_are_ignored(store) -> None:  # type: ignore[no-untyped-def]
     articles, _ = store
-    await articles.save(article(version=2), now=NOW)
-    assert (await articles.save(article(version=3, text="Text two."), now=NOW)).outcome == "updated"
-    stale = await articles.save(article(version=1), now=NOW)
+    await articles.save(article(version=2), NONE, now=NOW)
+    assert (
+        await articles.save(article(version=3, text="Text two."), NONE, now=NOW)
+    ).outcome == "updated"
+    stale = await articles.save(article(version=1), NONE, now=NOW)
     assert stale.outcome == "stale"
     assert stale.stored_version == 3
     document = await articles.get(article().id)

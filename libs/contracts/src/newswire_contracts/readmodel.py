@@ -4,6 +4,7 @@
 - ``article_aliases``: written by relate: ``{_id: other id, article_id: id}`` for every URL
   that leads to an article stored under another (canonical) URL.
 - ``feed_status``: written by ingest, served by the gateway (FeedStatus).
+- ``stories``: written by relate, served by the gateway (StoredStory).
 
 Documents are keyed by id (``_id``), the one lookup every MongoDB-wire store answers from
 an index. Writers may store more fields than these models name; readers ignore the rest.
@@ -22,6 +23,9 @@ __all__ = [
     "ARTICLES_COLLECTION",
     "FEED_STATUS_COLLECTION",
     "FeedStatus",
+    "STORIES_COLLECTION",
+    "StoredStory",
+    "StoryArticle",
     "StoredArticle",
     "article_document",
 ]
@@ -29,6 +33,7 @@ __all__ = [
 ARTICLES_COLLECTION = "articles"
 ALIASES_COLLECTION = "article_aliases"
 FEED_STATUS_COLLECTION = "feed_status"
+STORIES_COLLECTION = "stories"
 
 
 class StoredArticle(EnrichmentFields, ArticleFields):
@@ -38,11 +43,13 @@ class StoredArticle(EnrichmentFields, ArticleFields):
 
     story_id: str | None = Field(default=None, description="The story this article belongs to.")
     related: tuple[RelatedArticle, ...] = Field(default=(), description="Best first.")
+    duplicate_of: str | None = Field(default=None, description="The earliest article it is a near-copy of.")
     stored_at: AwareDatetime = Field(description="When relate last wrote this article.")
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> StoredArticle:
-        return cls.model_validate({**document, "id": document["_id"]})
+        # Lax: BSON gives lists where the (strict) event models have tuples.
+        return cls.model_validate({**document, "id": document["_id"]}, strict=False)
 
 
 def article_document(article: ArticleEnriched) -> dict[str, Any]:
@@ -86,4 +93,41 @@ class FeedStatus(BaseModel):
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> FeedStatus:
+        return cls.model_validate({**document, "id": document["_id"]})
+
+
+class StoryArticle(BaseModel):
+    """An article as a story lists it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    title: str
+    url: str
+    source: str
+    published_at: AwareDatetime | None = None
+
+
+class StoredStory(BaseModel):
+    """A story: every outlet's article about one event, in time order."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    title: str = Field(description="The earliest article's title.")
+    entities: tuple[str, ...] = Field(default=(), description="Who and where, most salient first.")
+    first_seen: AwareDatetime
+    last_seen: AwareDatetime
+    article_count: int
+    articles: tuple[StoryArticle, ...] = Field(default=(), description="In time order (the first 500).")
+    merged_into: str | None = Field(default=None, description="Set when merged into another story.")
+    updated_at: AwareDatetime
+
+    def document(self) -> dict[str, Any]:
+        data = self.model_dump(mode="python")
+        data["_id"] = data.pop("id")
+        return data
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> StoredStory:
         return cls.model_validate({**document, "id": document["_id"]})

@@ -20,9 +20,9 @@ from newswire_platform.kafka import wait_for_kafka
 from .config import GatewaySettings
 from .limits import BodySizeLimit
 from .problems import install_problem_handlers
-from .routes import articles, feeds, health
+from .routes import articles, feeds, health, stories
 from .state import GatewayState
-from .store import ArticleReader, FeedRegistry
+from .store import ArticleReader, FeedRegistry, StoryReader
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -36,6 +36,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         mongo=mongo,
         articles=ArticleReader(mongo[settings.mongodb_database]),
         feeds=FeedRegistry(mongo[settings.mongodb_database]),
+        stories=StoryReader(mongo[settings.mongodb_database]),
     )
 
     @asynccontextmanager
@@ -68,6 +69,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(articles.router)
     app.include_router(feeds.router)
+    app.include_router(stories.router)
     return app
 
 

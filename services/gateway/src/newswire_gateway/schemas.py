@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from newswire_contracts import MAX_HTML_CHARS, MAX_TEXT_CHARS, InvalidURLError, canonicalize_url
-from newswire_contracts.readmodel import FeedStatus, StoredArticle
+from newswire_contracts.readmodel import FeedStatus, StoredArticle, StoredStory
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
@@ -105,6 +105,7 @@ class Article(BaseModel):
     entities: list[EntityOut]
     keywords: list[str]
     story_id: str | None
+    duplicate_of: str | None = Field(description="The earliest article this one is a near-copy of.")
     version: int
     enriched_at: datetime
     missing_enrichments: list[str] = Field(description="Enrichments that could not be applied.")
@@ -195,3 +196,51 @@ class FeedList(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as cursor for the next page; null on the last."
     )
+
+
+class RelatedItem(BaseModel):
+    id: str
+    title: str
+    url: str
+    source: str
+    published_at: datetime | None
+    score: float = Field(description="Relatedness, 0 to 1, best first.")
+    relation: Literal["related", "duplicate"] = Field(
+        description="duplicate: a near-copy of the same text."
+    )
+    shared_entities: list[str] = Field(
+        description="Why: the people, places and organisations in common."
+    )
+
+
+class RelatedList(BaseModel):
+    items: list[RelatedItem]
+
+
+class StoryArticleOut(BaseModel):
+    id: str
+    title: str
+    url: str
+    source: str
+    published_at: datetime | None
+
+
+class Story(BaseModel):
+    """Every outlet's article about one event."""
+
+    id: str
+    title: str
+    entities: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    article_count: int
+    articles: list[StoryArticleOut] = Field(description="In time order.")
+
+    @classmethod
+    def from_stored(cls, story: StoredStory) -> Story:
+        return cls.model_validate(story.model_dump(exclude={"merged_into", "updated_at"}))
+
+
+class StoryList(BaseModel):
+    items: list[Story] = Field(description="Newest first; each with its first five articles.")
+    next_cursor: str | None

@@ -10,7 +10,7 @@ from newswire_platform import EventPublisher
 from pymongo import AsyncMongoClient
 
 from .config import GatewaySettings
-from .store import ArticleReader, FeedRegistry
+from .store import ArticleReader, FeedRegistry, StoryReader
 
 __all__ = ["GatewayState"]
 
@@ -23,3 +23,4 @@ class GatewayState:
     mongo: AsyncMongoClient[dict[str, Any]]
     articles: ArticleReader
     feeds: FeedRegistry
+    stories: StoryReader

@@ -9,13 +9,15 @@ from newswire_contracts.readmodel import (
     ALIASES_COLLECTION,
     ARTICLES_COLLECTION,
     FEED_STATUS_COLLECTION,
+    STORIES_COLLECTION,
     FeedStatus,
     StoredArticle,
+    StoredStory,
 )
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from pymongo.asynchronous.database import AsyncDatabase
 
-__all__ = ["ArticleReader", "FeedRegistration", "FeedRegistry"]
+__all__ = ["ArticleReader", "FeedRegistration", "FeedRegistry", "StoryReader"]
 
 FEEDS_COLLECTION = "feeds"
 
@@ -100,3 +102,39 @@ class FeedRegistry:
     async def status(self, feed_id: str) -> FeedStatus | None:
         document = await self._status.find_one({"_id": feed_id})
         return FeedStatus.from_document(document) if document else None
+
+
+class StoryReader:
+    """Stories (written by relate): one by id, or the latest, newest first."""
+
+    def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
+        self._stories = database[STORIES_COLLECTION]
+
+    async def get(self, story_id: str) -> StoredStory | None:
+        """The story, or the one it merged into."""
+        for _ in range(5):  # merges chain rarely; never loop forever on bad data
+            document = await self._stories.find_one({"_id": story_id})
+            if document is None:
+                return None
+            story = StoredStory.from_document(document)
+            if story.merged_into is None:
+                return story
+            story_id = story.merged_into
+        return None
+
+    async def latest(self, limit: int, before: tuple[datetime, str] | None) -> list[StoredStory]:
+        """Stories by last article, newest first, after the cursor position ``before``.
+
+        MongoDB serves this from the index on (last_seen, _id) created at start-up;
+        FerretDB 1.24 scans.
+        """
+        query: dict[str, Any] = {"merged_into": None}
+        if before is not None:
+            last_seen, story_id = before
+            query["$or"] = [
+                {"last_seen": {"$lt": last_seen}},
+                {"last_seen": last_seen, "_id": {"$lt": story_id}},
+            ]
+        cursor = self._stories.find(query).sort([("last_seen", -1), ("_id", -1)]).limit(limit)
+        stories = [StoredStory.from_document(d) async for d in cursor]
+        return [s.model_copy(update={"articles": s.articles[:5]}) for s in stories]

@@ -1,9 +1,11 @@
-"""Composition root of the relate service: settings -> store -> broker -> handlers -> app."""
+"""Composition root of the relate service: settings -> store -> index -> broker -> app."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from faststream.asgi import AsgiFastStream
-from newswire_contracts import topics
+from newswire_contracts import ArticleEnriched, topics
 from newswire_platform import (
     consumer_parts,
     consumer_service,
@@ -14,29 +16,55 @@ from newswire_platform import (
 )
 
 from .config import RelateSettings
-from .handlers import build_router
-from .store import ArticleStore
+from .handlers import RelateDependencies, build_router
+from .index_reader import IndexReader
+from .refresh import REFRESH_TOPIC
+from .relator import Relator
+from .store import ArticleStore, StoryStore
 
 
 def build_app(settings: RelateSettings) -> AsgiFastStream:
     """The relate service as an ASGI app; nothing connects until it starts."""
     client = create_mongo_client(settings)
-    store = ArticleStore(client[settings.mongodb_database])
+    database = client[settings.mongodb_database]
+    relator = Relator()
+    reader = IndexReader(
+        settings.kafka_bootstrap_servers,
+        settings.topic(ArticleEnriched.topic),
+        relator,
+        max_message_bytes=settings.kafka_max_message_bytes,
+    )
     parts = consumer_parts(settings, dead_letter_topic=topics.RELATE_DLQ)
+    deps = RelateDependencies(
+        relator=relator,
+        reader=reader,
+        articles=ArticleStore(database),
+        stories=StoryStore(database),
+        publisher=parts.publisher,
+        clock=lambda: datetime.now(UTC),
+    )
 
     async def store_ready() -> bool:
         return await ping_mongo(client)
 
+    async def index_ready() -> bool:
+        return reader.ready.is_set()
+
     return consumer_service(
         settings,
         parts,
-        routers=[build_router(settings, parts.publisher, store)],
-        topics=[topics.ARTICLES_ENRICHED, topics.ARTICLES_RELATED, topics.STORIES_UPDATED],
-        on_startup=[lambda: wait_for_mongo(client)],
-        on_shutdown=[client.close],
-        checks={"store": store_ready},
+        routers=[build_router(settings, deps)],
+        topics=[
+            topics.ARTICLES_ENRICHED,
+            REFRESH_TOPIC,
+            topics.ARTICLES_RELATED,
+            topics.STORIES_UPDATED,
+        ],
+        on_startup=[lambda: wait_for_mongo(client), reader.start],
+        on_shutdown=[reader.stop, client.close],
+        checks={"store": store_ready, "index": index_ready},
         title="Newswire relate",
-        description="Stores the article read model, relates articles and groups them into stories.",
+        description="Relates articles, finds near-duplicates and stories; writes the read model.",
     )
 
 

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 from newswire_contracts import IngestArticle, article_id, canonicalize_url
 from pymongo.errors import PyMongoError
 
 from newswire_gateway.deps import State, WriteAccess
 from newswire_gateway.problems import ProblemError, problem_responses
-from newswire_gateway.schemas import Accepted, Article, SubmitArticle
+from newswire_gateway.schemas import Accepted, Article, RelatedItem, RelatedList, SubmitArticle
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +68,23 @@ async def get_article(article_id: ArticleIdPath, state: State) -> Article:
     if stored is None:
         raise ProblemError(404, f"no article {article_id} (yet): it may still be in processing")
     return Article.from_stored(stored)
+
+
+@router.get("/{article_id}/related", responses=problem_responses(404, 422, 503))
+async def get_related(
+    article_id: ArticleIdPath,
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many, best first")] = 10,
+) -> RelatedList:
+    """Articles related to this one, best first, with why; newer articles included."""
+    try:
+        stored = await state.articles.get(article_id)
+    except PyMongoError as exc:
+        raise ProblemError(
+            503, "the store is unavailable; retry shortly", headers={"Retry-After": "5"}
+        ) from exc
+    if stored is None:
+        raise ProblemError(404, f"no article {article_id} (yet): it may still be in processing")
+    return RelatedList(
+        items=[RelatedItem.model_validate(item.model_dump()) for item in stored.related[:limit]]
+    )

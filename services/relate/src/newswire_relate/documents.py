@@ -1,0 +1,80 @@
+"""What relate writes and publishes for an article or a story, from the Relator's state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from newswire_contracts import ArticleRelated, StoryUpdated
+from newswire_contracts.readmodel import StoredStory, StoryArticle
+
+from .relator import Relator
+from .store import Relations
+
+__all__ = ["MAX_STORY_ARTICLES", "related_event", "relations_of", "story_document", "story_event"]
+
+MAX_STORY_ARTICLES = 500
+
+
+def relations_of(relator: Relator, article_id: str) -> Relations:
+    return Relations(
+        related=relator.related(article_id),
+        story_id=relator.story_id(article_id),
+        duplicate_of=relator.duplicate_of(article_id),
+    )
+
+
+def related_event(
+    article_id: str, version: int, relations: Relations, now: datetime
+) -> ArticleRelated:
+    return ArticleRelated(
+        id=article_id,
+        version=version,
+        story_id=relations.story_id,
+        related=relations.related,
+        duplicate_of=relations.duplicate_of,
+        updated_at=now,
+    )
+
+
+def story_document(relator: Relator, story_id: str, now: datetime) -> StoredStory | None:
+    """The story as stored; None if ``story_id`` is no story (it merged into another)."""
+    summary = relator.story(story_id)
+    if summary is None:
+        return None
+    index = relator.index
+    articles = []
+    for member in summary.article_ids[:MAX_STORY_ARTICLES]:
+        features = index.articles[index.slot_of[member]]
+        articles.append(
+            StoryArticle(
+                id=member,
+                title=features.title,
+                url=features.url,
+                source=features.source,
+                published_at=features.published_at,
+            )
+        )
+    return StoredStory(
+        id=summary.id,
+        title=summary.title,
+        entities=summary.entities,
+        first_seen=summary.first_seen,
+        last_seen=summary.last_seen,
+        article_count=len(summary.article_ids),
+        articles=tuple(articles),
+        updated_at=now,
+    )
+
+
+def story_event(story: StoredStory, article_ids: tuple[str, ...]) -> StoryUpdated:
+    return StoryUpdated(
+        id=story.id,
+        title=story.title,
+        entities=story.entities[:50],
+        first_seen=story.first_seen,
+        last_seen=story.last_seen,
+        article_count=story.article_count,
+        article_ids=article_ids[:10_000],
+        merged_into=story.merged_into,
+        updated_at=story.updated_at,
+    )

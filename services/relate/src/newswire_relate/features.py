@@ -1,0 +1,119 @@
+"""What relate compares articles by: a term vector, weighted entities, index keys, a MinHash.
+
+Plain, deterministic functions of one enriched article, so every relate instance derives the
+same features from the same event.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHash
+from newswire_contracts import ArticleEnriched
+from wordfreq import zipf_frequency
+
+__all__ = ["Features", "features_of", "stable_hash"]
+
+TERMS_KEPT = 60
+KEY_ENTITIES = 6
+KEY_TERMS = 6
+MINHASH_PERMUTATIONS = 64
+SHINGLE_WORDS = 5
+_MAX_WORDS = 3_000
+_COMMON_ZIPF = 5.5  # "said", "would", "people": no signal
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_ENTITY_TYPES = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT"})
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    id: str
+    time: float
+    """Publication time (ingest time when unknown), seconds since the epoch."""
+    terms: dict[int, float]
+    """Term id -> weight; an L2-normalised TF-IDF vector over title, lead and body."""
+    entities: dict[str, float]
+    """"TYPE:name" -> salience."""
+    keys: tuple[int, ...]
+    """What the candidate index files the article under: its top entities and terms."""
+    signature: np.ndarray
+    """MinHash of its word 5-shingles (uint32), for near-duplicates."""
+    title: str
+    url: str
+    source: str
+    published_at: datetime | None
+
+
+def stable_hash(text: str) -> int:
+    """A hash that is the same in every process (Python's ``hash`` is salted)."""
+    return zlib.crc32(text.encode()) & 0x7FFFFFFF
+
+
+def features_of(article: ArticleEnriched) -> Features:
+    moment = article.published_at or article.ingested_at
+    language = article.language or "en"
+    words = [w.lower() for w in _WORD.findall(article.text)[:_MAX_WORDS]]
+    title_words = [w.lower() for w in _WORD.findall(article.title)]
+    counts: Counter[str] = Counter(words)
+    for word in title_words:
+        counts[word] += 3
+    for word in words[:60]:  # the lead says what the article is about
+        counts[word] += 1
+    weights = {}
+    for word, n in counts.items():
+        idf = _idf(word, language)
+        if idf > 0:
+            weights[word] = (1 + math.log(n)) * idf
+    top = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:TERMS_KEPT]
+    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+    terms = {stable_hash(word): w / norm for word, w in top}
+    entities = {
+        f"{e.type}:{e.name}": max(e.salience, 0.05)
+        for e in article.entities
+        if e.type in _ENTITY_TYPES
+    }
+    key_entities = sorted(entities.items(), key=lambda item: (-item[1], item[0]))[:KEY_ENTITIES]
+    keys = tuple(
+        sorted(
+            {stable_hash("e:" + name) for name, _ in key_entities}
+            | {stable_hash("t:" + word) for word, _ in top[:KEY_TERMS]}
+        )
+    )
+    return Features(
+        id=article.id,
+        time=moment.timestamp(),
+        terms=terms,
+        entities=entities,
+        keys=keys,
+        signature=_minhash(words),
+        title=article.title,
+        url=article.url,
+        source=article.source,
+        published_at=article.published_at,
+    )
+
+
+def _minhash(words: list[str]) -> np.ndarray:
+    sketch = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=7)
+    shingles = [
+        " ".join(words[i : i + SHINGLE_WORDS]).encode()
+        for i in range(max(1, len(words) - SHINGLE_WORDS + 1))
+    ]
+    sketch.update_batch(shingles or [b""])
+    return sketch.hashvalues.astype(np.uint32)
+
+
+@lru_cache(maxsize=300_000)
+def _idf(word: str, language: str) -> float:
+    try:
+        zipf = zipf_frequency(word, language)
+    except (LookupError, ValueError, ImportError):
+        zipf = zipf_frequency(word, "en")
+    return 0.0 if zipf >= _COMMON_ZIPF else 8.0 - zipf

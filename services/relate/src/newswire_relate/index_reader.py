@@ -1,0 +1,133 @@
+"""Feeds every enriched article, from every partition, into this instance's Relator.
+
+Outside the consumer group: each relate instance reads the whole of ``articles.enriched``
+from the beginning, so each holds the complete candidate index and relation graph (the
+state survives a restart by being rebuilt from Kafka, the durable log). The group only
+divides who writes what.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from newswire_contracts import ArticleEnriched, InvalidEventError, cloudevents
+
+from .relator import Relator
+
+__all__ = ["IndexReader"]
+
+log = logging.getLogger(__name__)
+
+_YIELD_EVERY = 20  # articles between yields to the event loop while catching up
+
+
+class IndexReader:
+    def __init__(
+        self, bootstrap_servers: str, topic: str, relator: Relator, *, max_message_bytes: int
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._topic = topic
+        self.relator = relator
+        self._max_bytes = max_message_bytes
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.positions: dict[int, int] = {}
+        self._progress = asyncio.Condition()
+        self.ready = asyncio.Event()
+        """Set once the index has caught up with the topic as it was at start-up."""
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=self._max_bytes + 64 * 1024,
+            fetch_max_bytes=max(50 * 1024 * 1024, self._max_bytes * 2),
+        )
+        await self._consumer.start()
+        partitions = await self._partitions()
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_beginning(*partitions)
+        self.positions = {tp.partition: 0 for tp in partitions}
+        self._task = asyncio.create_task(self._run(), name="relate-index-reader")
+        asyncio.create_task(self._mark_ready(), name="relate-index-ready")  # noqa: RUF006
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def wait_for(self, partition: int, offset: int, timeout: float = 120.0) -> None:
+        """Until the record at ``offset`` of ``partition`` is in the index."""
+        async with asyncio.timeout(timeout), self._progress:
+            await self._progress.wait_for(lambda: self.positions.get(partition, 0) > offset)
+
+    async def catch_up(self, timeout: float = 120.0) -> None:
+        """Until everything in the topic right now is in the index."""
+        assert self._consumer is not None
+        ends = await self._consumer.end_offsets(list(self._consumer.assignment()))
+        async with asyncio.timeout(timeout), self._progress:
+            await self._progress.wait_for(
+                lambda: all(self.positions.get(tp.partition, 0) >= end for tp, end in ends.items())
+            )
+
+    async def _partitions(self) -> list[TopicPartition]:
+        assert self._consumer is not None
+        for _ in range(100):
+            found = self._consumer.partitions_for_topic(self._topic)
+            if found:
+                return [TopicPartition(self._topic, p) for p in sorted(found)]
+            await self._consumer._client.force_metadata_update()
+            await asyncio.sleep(0.2)
+        raise KafkaError(f"topic {self._topic} has no partitions")
+
+    async def _mark_ready(self) -> None:
+        started = time.monotonic()
+        while True:
+            try:
+                await self.catch_up(timeout=3600)
+                break
+            except (TimeoutError, KafkaError):
+                log.warning("index not caught up yet")
+        self.ready.set()
+        log.info(
+            "index caught up",
+            extra={"articles": len(self.relator), "seconds": round(time.monotonic() - started, 1)},
+        )
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        while True:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=500)
+            except KafkaError as exc:
+                log.warning("index reader: fetch failed; retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(1.0)
+                continue
+            for records in batches.values():
+                for n, record in enumerate(records, start=1):
+                    self._index(record)
+                    async with self._progress:
+                        self.positions[record.partition] = record.offset + 1
+                        self._progress.notify_all()
+                    if n % _YIELD_EVERY == 0:
+                        await asyncio.sleep(0)
+
+    def _index(self, record: object) -> None:
+        try:
+            article, _ = cloudevents.decode(ArticleEnriched, record.headers or (), record.value)  # type: ignore[attr-defined]
+        except InvalidEventError:
+            return  # the owner dead-letters it
+        try:
+            self.relator.add(article)
+        except Exception:
+            # One article must not stop the index; its owner will fail on it too and say why.
+            log.exception("article not indexed", extra={"article_id": article.id})

@@ -1,0 +1,65 @@
+"""How related two articles are: text, shared entities, and time apart; and whether one is
+a near-copy of the other."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .features import Features
+
+__all__ = ["Relation", "Weights", "relation_between"]
+
+DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Tuned on the labelled dev corpus (``make bench``, quality): see bench/relations.py."""
+
+    text: float = 0.8
+    """Share of the TF-IDF cosine in the similarity; entities have the rest."""
+    decay_days: float = 7.0
+    """Time apart that takes the similarity down to about 60 % (exp(-1/2))."""
+    related_min: float = 0.05
+    story_min: float = 0.15
+    duplicate_min: float = 0.6
+    """Estimated Jaccard of 5-word shingles above which two texts are one text."""
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    score: float
+    duplicate: bool
+    shared_entities: tuple[str, ...]
+
+
+def relation_between(a: Features, b: Features, weights: Weights) -> Relation:
+    """Symmetric: the same relation whichever article comes first."""
+    text = _dot(a.terms, b.terms)
+    shared = a.entities.keys() & b.entities.keys()
+    union = a.entities.keys() | b.entities.keys()
+    entity = (
+        sum(min(a.entities[k], b.entities[k]) for k in shared)
+        / sum(max(a.entities.get(k, 0.0), b.entities.get(k, 0.0)) for k in union)
+        if union
+        else 0.0
+    )
+    similarity = weights.text * text + (1 - weights.text) * entity
+    apart = abs(a.time - b.time) / DAY
+    score = similarity * math.exp(-apart / (2 * weights.decay_days))
+    duplicate = float(np.mean(a.signature == b.signature)) >= weights.duplicate_min
+    names = sorted(shared, key=lambda k: (-min(a.entities[k], b.entities[k]), k))[:5]
+    return Relation(
+        score=round(min(1.0, max(0.0, 1.0 if duplicate else score)), 4),
+        duplicate=duplicate,
+        shared_entities=tuple(name.split(":", 1)[1] for name in names),
+    )
+
+
+def _dot(a: dict[int, float], b: dict[int, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(weight * b.get(term, 0.0) for term, weight in a.items())
