@@ -7,10 +7,15 @@ import logging
 
 from tqdm import tqdm
 
-from . import enrichment, extraction, quality
+from . import enrichment, extraction, quality, relations
 from .results import RESULTS, Run
 
-PARTS = {"extraction": extraction, "enrichment": enrichment, "quality": quality}
+PARTS = {
+    "extraction": extraction,
+    "enrichment": enrichment,
+    "quality": quality,
+    "relations": relations,
+}
 
 
 def main() -> None:

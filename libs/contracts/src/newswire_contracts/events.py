@@ -303,7 +303,9 @@ class ArticleRelated(Event):
     id: ArticleId
     version: int = Field(ge=1, description="The article version the relations were computed for.")
     story_id: StoryId | None = Field(default=None, description="The story it belongs to.")
-    related: tuple[RelatedArticle, ...] = Field(default=(), max_length=100, description="Best first.")
+    related: tuple[RelatedArticle, ...] = Field(
+        default=(), max_length=100, description="Best first."
+    )
     duplicate_of: ArticleId | None = Field(
         default=None, description="The earliest article this one is a near-copy of (syndication)."
     )
@@ -325,9 +327,12 @@ class StoryUpdated(Event):
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     article_count: int = Field(ge=0)
-    article_ids: tuple[ArticleId, ...] = Field(default=(), max_length=10_000, description="In time order.")
+    article_ids: tuple[ArticleId, ...] = Field(
+        default=(), max_length=10_000, description="In time order."
+    )
     merged_into: StoryId | None = Field(
-        default=None, description="Set when this story was found to be part of another: read that one."
+        default=None,
+        description="Set when this story was found to be part of another: read that one.",
     )
     updated_at: AwareDatetime
 

@@ -22,11 +22,11 @@ __all__ = [
     "ALIASES_COLLECTION",
     "ARTICLES_COLLECTION",
     "FEED_STATUS_COLLECTION",
-    "FeedStatus",
     "STORIES_COLLECTION",
+    "FeedStatus",
+    "StoredArticle",
     "StoredStory",
     "StoryArticle",
-    "StoredArticle",
     "article_document",
 ]
 
@@ -43,7 +43,9 @@ class StoredArticle(EnrichmentFields, ArticleFields):
 
     story_id: str | None = Field(default=None, description="The story this article belongs to.")
     related: tuple[RelatedArticle, ...] = Field(default=(), description="Best first.")
-    duplicate_of: str | None = Field(default=None, description="The earliest article it is a near-copy of.")
+    duplicate_of: str | None = Field(
+        default=None, description="The earliest article it is a near-copy of."
+    )
     stored_at: AwareDatetime = Field(description="When relate last wrote this article.")
 
     @classmethod
@@ -119,7 +121,9 @@ class StoredStory(BaseModel):
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     article_count: int
-    articles: tuple[StoryArticle, ...] = Field(default=(), description="In time order (the first 500).")
+    articles: tuple[StoryArticle, ...] = Field(
+        default=(), description="In time order (the first 500)."
+    )
     merged_into: str | None = Field(default=None, description="Set when merged into another story.")
     updated_at: AwareDatetime
 

@@ -107,9 +107,14 @@ class RelationGraph:
         key = lambda s: (self.index.articles[s].time, self.index.articles[s].id)  # noqa: E731
         keep, gone = (ra, rb) if key(ra) <= key(rb) else (rb, ra)
         self._parent[gone] = keep
-        moved = self.members.pop(gone)
-        self.members[keep].extend(moved)
-        changes.moved.update(moved)
+        renamed = self.members.pop(gone)  # their story id changes
+        changes.moved.update(renamed)
+        kept = self.members[keep]
+        if len(renamed) > len(kept):  # extend the longer list: a merge costs the shorter one
+            renamed.extend(kept)
+            self.members[keep] = renamed
+        else:
+            kept.extend(renamed)
         changes.stories.add(keep)
         changes.stories.discard(gone)
         changes.absorbed[gone] = keep

@@ -69,6 +69,14 @@ class Relator:
             self._changes.popitem(last=False)
         return changes
 
+    def load(self, features: Features) -> None:
+        """File an article without relating it (for building large benchmark corpora)."""
+        slot, new = self.index.add(features)
+        if new:
+            self.graph.add(
+                slot, [], story_min=self.weights.story_min, related_min=self.weights.related_min
+            )
+
     def knows(self, article_id: str) -> bool:
         return article_id in self.index.slot_of
 
