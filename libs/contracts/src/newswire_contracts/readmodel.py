@@ -12,6 +12,7 @@ an index. Writers may store more fields than these models name; readers ignore t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -24,10 +25,13 @@ __all__ = [
     "FEED_STATUS_COLLECTION",
     "STORIES_COLLECTION",
     "FeedStatus",
+    "LISTING_INDEXES",
     "StoredArticle",
     "StoredStory",
     "StoryArticle",
     "article_document",
+    "search_terms",
+    "search_terms_of",
 ]
 
 ARTICLES_COLLECTION = "articles"
@@ -55,11 +59,58 @@ class StoredArticle(EnrichmentFields, ArticleFields):
 
 
 def article_document(article: ArticleEnriched) -> dict[str, Any]:
-    """The fields of an enriched article as stored, without ``_id`` and relations."""
+    """The fields of an enriched article as stored, without ``_id`` and relations, plus the
+    fields the listing and search queries use (see LISTING_INDEXES)."""
     fields = set(ArticleFields.model_fields) | set(EnrichmentFields.model_fields)
     document = article.model_dump(mode="python", include=fields)
     document.pop("id")
+    document["sort_time"] = article.published_at or article.ingested_at
+    document["entity_names"] = sorted({e.name.casefold() for e in article.entities})
+    document["search_terms"] = search_terms_of(
+        " ".join([article.title, article.summary, " ".join(article.keywords), " ".join(e.name for e in article.entities)]),
+        article.text,
+    )
     return document
+
+
+LISTING_INDEXES: dict[str, list[tuple[str, int]]] = {
+    "newest_first": [("sort_time", -1), ("_id", -1)],
+    "by_source": [("source", 1), ("sort_time", -1), ("_id", -1)],
+    "by_language": [("language", 1), ("sort_time", -1), ("_id", -1)],
+    "by_entity": [("entity_names", 1), ("sort_time", -1), ("_id", -1)],
+    "by_term": [("search_terms", 1), ("sort_time", -1), ("_id", -1)],
+}
+"""MongoDB indexes on ``articles`` serving GET /v1/articles: newest first (keyset on
+sort_time, _id), optionally filtered by source, language, an entity or a search term (the
+last two are multikey). On FerretDB 1.24 they exist but queries scan."""
+
+SEARCH_TEXT_WORDS = 300
+MAX_SEARCH_TERMS = 400
+_TOKEN = re.compile(r"[^\W_]{2,}")
+_STOPWORDS = frozenset(
+    "the and for are but not you all any can her was one our out day get has him his how man new now old see "
+    "two way who boy did its let put say she too use that with have this will your from they know want been "
+    "good much some time very when come here just like long make many more only over such take than them well "
+    "were what said would could their there about which after other into also".split()
+)
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of a search query, as articles are indexed: case-folded, no stop words."""
+    return list(dict.fromkeys(w for w in (m.group(0).casefold() for m in _TOKEN.finditer(text)) if w not in _STOPWORDS))
+
+
+def search_terms_of(heading: str, body: str) -> list[str]:
+    """What an article is found by: every word of its title, summary, keywords and entity
+    names, then the words of its first SEARCH_TEXT_WORDS words of text, up to a bound."""
+    words = search_terms(heading)
+    seen = set(words)
+    for match in list(_TOKEN.finditer(body))[:SEARCH_TEXT_WORDS]:
+        word = match.group(0).casefold()
+        if word not in seen and word not in _STOPWORDS:
+            seen.add(word)
+            words.append(word)
+    return words[:MAX_SEARCH_TERMS]
 
 
 class FeedStatus(BaseModel):

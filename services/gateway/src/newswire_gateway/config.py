@@ -22,6 +22,14 @@ class GatewaySettings(ServiceSettings):
     max_request_bytes: int = Field(
         default=4 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 beyond)."
     )
+    comment_rate_per_minute: float = Field(
+        default=6.0, gt=0, description="Comments a client may post a minute."
+    )
+    comment_burst: int = Field(default=3, ge=1, description="Comments a client may post at once.")
+    trust_forwarded_for: bool = Field(
+        default=False,
+        description="Identify clients by X-Forwarded-For (only behind a proxy that sets it).",
+    )
 
     @property
     def http_port(self) -> int:

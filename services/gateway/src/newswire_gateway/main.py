@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from newswire_contracts import topics
+from newswire_contracts import CommentPosted, IngestArticle, IngestFeed, IngestRequest, topics
 from newswire_platform import (
     EventPublisher,
     create_broker,
@@ -15,12 +16,17 @@ from newswire_platform import (
     ensure_topics,
     run,
 )
-from newswire_platform.kafka import wait_for_kafka
+from newswire_platform.kafka import declare_published, wait_for_kafka
+from pydantic import Field
 
+from .comments import CommentStore
 from .config import GatewaySettings
 from .limits import BodySizeLimit
+from .live import LiveFeed
+from .metrics import RequestMetrics
 from .problems import install_problem_handlers
-from .routes import articles, feeds, health, stories
+from .ratelimit import RateLimiter
+from .routes import articles, comments, docs, feeds, health, stories, stream
 from .state import GatewayState
 from .store import ArticleReader, FeedRegistry, StoryReader
 
@@ -28,6 +34,21 @@ from .store import ArticleReader, FeedRegistry, StoryReader
 def create_app(settings: GatewaySettings) -> FastAPI:
     """The gateway app; Kafka and the store are connected when it starts, not before."""
     broker = create_broker(settings)
+    declare_published(
+        broker,
+        settings,
+        IngestRequest,
+        payload=Annotated[IngestArticle | IngestFeed, Field(discriminator="kind")],
+        description="Commands for ingest, told apart by kind: an article to ingest (given inline "
+        "or to be fetched) or a feed to subscribe or unsubscribe. Keyed by the article's "
+        "canonical URL or by feed id.",
+    )
+    declare_published(
+        broker,
+        settings,
+        CommentPosted,
+        description="Comments readers post on articles. Keyed by article id.",
+    )
     mongo = create_mongo_client(settings)
     state = GatewayState(
         settings=settings,
@@ -37,16 +58,37 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         articles=ArticleReader(mongo[settings.mongodb_database]),
         feeds=FeedRegistry(mongo[settings.mongodb_database]),
         stories=StoryReader(mongo[settings.mongodb_database]),
+        comments=CommentStore(mongo[settings.mongodb_database]),
+        comment_limiter=RateLimiter(settings.comment_rate_per_minute, settings.comment_burst),
+        live=LiveFeed(
+            settings.kafka_bootstrap_servers,
+            {
+                "r": settings.topic(topics.ARTICLES_RELATED),
+                "s": settings.topic(topics.STORIES_UPDATED),
+            },
+        ),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await wait_for_kafka(settings)
-        await ensure_topics(settings, [topics.INGEST_REQUESTS, topics.COMMENTS_POSTED])
+        await ensure_topics(
+            settings,
+            [
+                topics.INGEST_REQUESTS,
+                topics.COMMENTS_POSTED,
+                topics.ARTICLES_RELATED,
+                topics.STORIES_UPDATED,
+            ],
+        )
         await broker.start()
+        await state.articles.create_indexes()
+        await state.stories.create_indexes()
+        await state.live.start()
         try:
             yield
         finally:
+            await state.live.stop()
             await broker.stop()
             await mongo.close()
 
@@ -59,6 +101,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.gateway = state
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestMetrics)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -67,9 +110,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-None-Match"],
         )
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(articles.router)
     app.include_router(feeds.router)
     app.include_router(stories.router)
+    app.include_router(comments.router)
+    app.include_router(stream.router)
     return app
 
 

@@ -12,6 +12,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 __all__ = [
     "Accepted",
     "Article",
+    "ArticleList",
+    "ArticleSummary",
     "EntityOut",
     "Feed",
     "FeedList",
@@ -244,3 +246,32 @@ class Story(BaseModel):
 class StoryList(BaseModel):
     items: list[Story] = Field(description="Newest first; each with its first five articles.")
     next_cursor: str | None
+
+
+class ArticleSummary(BaseModel):
+    """An article in a listing: everything but its text and relations."""
+
+    id: str
+    url: str
+    title: str
+    source: str
+    published_at: datetime | None
+    ingested_at: datetime
+    language: str | None
+    summary: str
+    keywords: list[str]
+    entities: list[EntityOut] = Field(description="The five most salient.")
+    story_id: str | None
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> ArticleSummary:
+        return cls.model_validate(
+            {**document, "id": document["_id"], "entities": (document.get("entities") or [])[:5]}
+        )
+
+
+class ArticleList(BaseModel):
+    items: list[ArticleSummary] = Field(description="Newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null on the last."
+    )

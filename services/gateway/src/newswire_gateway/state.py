@@ -9,7 +9,10 @@ from faststream.kafka import KafkaBroker
 from newswire_platform import EventPublisher
 from pymongo import AsyncMongoClient
 
+from .comments import CommentStore
 from .config import GatewaySettings
+from .live import LiveFeed
+from .ratelimit import RateLimiter
 from .store import ArticleReader, FeedRegistry, StoryReader
 
 __all__ = ["GatewayState"]
@@ -24,3 +27,6 @@ class GatewayState:
     articles: ArticleReader
     feeds: FeedRegistry
     stories: StoryReader
+    comments: CommentStore
+    comment_limiter: RateLimiter
+    live: LiveFeed

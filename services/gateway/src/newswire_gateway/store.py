@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from newswire_contracts.readmodel import (
     ALIASES_COLLECTION,
     ARTICLES_COLLECTION,
     FEED_STATUS_COLLECTION,
+    LISTING_INDEXES,
     STORIES_COLLECTION,
     FeedStatus,
     StoredArticle,
@@ -17,17 +19,79 @@ from newswire_contracts.readmodel import (
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from pymongo.asynchronous.database import AsyncDatabase
 
-__all__ = ["ArticleReader", "FeedRegistration", "FeedRegistry", "StoryReader"]
+__all__ = ["ArticleQuery", "ArticleReader", "FeedRegistration", "FeedRegistry", "StoryReader"]
 
 FEEDS_COLLECTION = "feeds"
 
 
+@dataclass(frozen=True)
+class ArticleQuery:
+    """GET /v1/articles filters; every value is a plain string or time, never an operator."""
+
+    source: str | None = None
+    entity: str | None = None
+    language: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    terms: tuple[str, ...] = ()
+
+    def filter(self) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if self.source is not None:
+            query["source"] = self.source
+        if self.language is not None:
+            query["language"] = self.language
+        if self.entity is not None:
+            query["entity_names"] = self.entity.casefold()
+        if self.terms:
+            query["search_terms"] = {"$all": list(self.terms)}
+        window: dict[str, datetime] = {}
+        if self.since is not None:
+            window["$gte"] = self.since
+        if self.until is not None:
+            window["$lt"] = self.until
+        if window:
+            query["sort_time"] = window
+        return query
+
+
+_LISTED_FIELDS = {"text": 0, "related": 0, "search_terms": 0, "key_points": 0}
+
+
 class ArticleReader:
-    """Looks articles up by id, the one query every MongoDB-wire store serves from an index."""
+    """Articles by id (served from the _id index everywhere) and filtered listings (served by
+    LISTING_INDEXES on MongoDB; scans on FerretDB 1.24)."""
 
     def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
         self._articles = database[ARTICLES_COLLECTION]
         self._aliases = database[ALIASES_COLLECTION]
+
+    async def create_indexes(self) -> None:
+        for name, keys in LISTING_INDEXES.items():
+            await self._articles.create_index(keys, name=name)
+
+    async def list(
+        self, query: ArticleQuery, limit: int, after: tuple[datetime, str] | None
+    ) -> list[dict[str, Any]]:
+        """Newest first (by publication, else ingestion time), after the keyset ``after``."""
+        conditions = [query.filter()]
+        if after is not None:
+            moment, article_id = after
+            conditions.append(
+                {
+                    "$or": [
+                        {"sort_time": {"$lt": moment}},
+                        {"sort_time": moment, "_id": {"$lt": article_id}},
+                    ]
+                }
+            )
+        mongo_filter = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        cursor = (
+            self._articles.find(mongo_filter, projection=_LISTED_FIELDS)
+            .sort([("sort_time", -1), ("_id", -1)])
+            .limit(limit)
+        )
+        return [document async for document in cursor]
 
     async def get(self, article_id: str) -> StoredArticle | None:
         """The article with this id, or the one this id is an alias of (e.g. the id of a
@@ -121,6 +185,9 @@ class StoryReader:
                 return story
             story_id = story.merged_into
         return None
+
+    async def create_indexes(self) -> None:
+        await self._stories.create_index([("last_seen", -1), ("_id", -1)], name="latest")
 
     async def latest(self, limit: int, before: tuple[datetime, str] | None) -> list[StoredStory]:
         """Stories by last article, newest first, after the cursor position ``before``.

@@ -7,13 +7,26 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from newswire_contracts import IngestArticle, article_id, canonicalize_url
+from newswire_contracts.readmodel import search_terms
+from pydantic import AwareDatetime
 from pymongo.errors import PyMongoError
 
+from newswire_gateway.cursors import decode_cursor, encode_cursor
 from newswire_gateway.deps import State, WriteAccess
+from newswire_gateway.http_cache import cached_json
 from newswire_gateway.problems import ProblemError, problem_responses
-from newswire_gateway.schemas import Accepted, Article, RelatedItem, RelatedList, SubmitArticle
+from newswire_gateway.schemas import (
+    Accepted,
+    Article,
+    ArticleList,
+    ArticleSummary,
+    RelatedItem,
+    RelatedList,
+    SubmitArticle,
+)
+from newswire_gateway.store import ArticleQuery
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +69,70 @@ async def submit_article(body: SubmitArticle, state: State, response: Response) 
     return Accepted(id=identifier)
 
 
-@router.get("/{article_id}", responses=problem_responses(404, 422, 503))
-async def get_article(article_id: ArticleIdPath, state: State) -> Article:
-    """One article with its enrichment; 404 until it has been processed."""
+@router.get("", responses=problem_responses(422, 503))
+async def list_articles(
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=300, description="next_cursor of the previous page")
+    ] = None,
+    source: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Outlet name, exactly")
+    ] = None,
+    entity: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Entity name (any case)")
+    ] = None,
+    language: Annotated[
+        str | None, Query(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 code")
+    ] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Published at or after (RFC 3339)")
+    ] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Published before (RFC 3339)")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Words that must all appear")
+    ] = None,
+) -> ArticleList:
+    """Articles, newest first, filtered; pages stay correct while new articles arrive."""
+    terms: tuple[str, ...] = ()
+    if q is not None:
+        terms = tuple(search_terms(q))[:10]
+        if not terms:
+            raise ProblemError(
+                422, "q has no searchable words (words of two letters or more, not stop words)"
+            )
+    after = None
+    if cursor is not None:
+        moment, article_id = decode_cursor(cursor)
+        try:
+            after = (datetime.fromisoformat(moment), article_id)
+        except ValueError as exc:
+            raise ProblemError(422, "cursor is not one this API gave out") from exc
+    query = ArticleQuery(
+        source=source, entity=entity, language=language, since=since, until=until, terms=terms
+    )
+    try:
+        documents = await state.articles.list(query, limit + 1, after)
+    except PyMongoError as exc:
+        raise ProblemError(
+            503, "the store is unavailable; retry shortly", headers={"Retry-After": "5"}
+        ) from exc
+    page = documents[:limit]
+    next_cursor = None
+    if len(documents) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor(last["sort_time"].isoformat(), last["_id"])
+    return ArticleList(
+        items=[ArticleSummary.from_document(d) for d in page], next_cursor=next_cursor
+    )
+
+
+@router.get("/{article_id}", response_model=Article, responses=problem_responses(404, 422, 503))
+async def get_article(article_id: ArticleIdPath, state: State, request: Request) -> Response:
+    """One article with its enrichment; 404 until it has been processed.
+
+    Answers 304 to an If-None-Match with its current ETag.
+    """
     try:
         stored = await state.articles.get(article_id)
     except PyMongoError as exc:
@@ -67,7 +141,7 @@ async def get_article(article_id: ArticleIdPath, state: State) -> Article:
         ) from exc
     if stored is None:
         raise ProblemError(404, f"no article {article_id} (yet): it may still be in processing")
-    return Article.from_stored(stored)
+    return cached_json(request, Article.from_stored(stored))
 
 
 @router.get("/{article_id}/related", responses=problem_responses(404, 422, 503))

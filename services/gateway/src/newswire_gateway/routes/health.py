@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from newswire_platform import ping_mongo
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from newswire_gateway.deps import State
 
@@ -26,3 +27,9 @@ async def readyz(state: State) -> JSONResponse:
     }
     ready = all(checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics() -> Response:
+    """Prometheus metrics: requests and latency by route, Kafka publishing, process."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from pymongo.errors import PyMongoError
 
 from newswire_gateway.cursors import decode_cursor, encode_cursor
 from newswire_gateway.deps import State
+from newswire_gateway.http_cache import cached_json
 from newswire_gateway.problems import ProblemError, problem_responses
 from newswire_gateway.schemas import Story, StoryList
 
@@ -47,8 +48,8 @@ async def list_stories(
     return StoryList(items=[Story.from_stored(s) for s in page], next_cursor=next_cursor)
 
 
-@router.get("/{story_id}", responses=problem_responses(404, 422, 503))
-async def get_story(story_id: StoryIdPath, state: State) -> Story:
+@router.get("/{story_id}", response_model=Story, responses=problem_responses(404, 422, 503))
+async def get_story(story_id: StoryIdPath, state: State, request: Request) -> Response:
     """One story with its articles in time order (a merged story answers with the one it joined)."""
     try:
         story = await state.stories.get(story_id)
@@ -58,4 +59,4 @@ async def get_story(story_id: StoryIdPath, state: State) -> Story:
         ) from exc
     if story is None:
         raise ProblemError(404, f"no story {story_id}")
-    return Story.from_stored(story)
+    return cached_json(request, Story.from_stored(story))

@@ -1,0 +1,27 @@
+"""Conditional GET: a strong ETag over the response body, and 304 for a matching If-None-Match."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+
+__all__ = ["cached_json"]
+
+
+def cached_json(request: Request, model: BaseModel) -> Response:
+    """The model as JSON with its ETag, or an empty 304 when the client has it already."""
+    body = model.model_dump_json().encode()
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(content=body, media_type="application/json", headers=headers)
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    candidates = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in candidates or etag in candidates

@@ -1,0 +1,226 @@
+"""The live feed behind GET /v1/stream: articles.related and stories.updated, fanned out.
+
+One Kafka consumer per gateway (outside any group: every gateway sees every event) feeds
+an in-memory buffer and a bounded queue per connected client, so an idle client costs a
+queue and a sleeping coroutine. Each event's SSE id is the position of the whole feed at
+that event (the offset reached in every partition of both topics), so a client that comes
+back with ``Last-Event-ID`` gets, from any gateway, the buffered events it had not seen; if
+they are no longer buffered it gets a ``reset`` event and should reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from newswire_contracts import ArticleRelated, InvalidEventError, StoryUpdated, cloudevents
+
+__all__ = ["LiveEvent", "LiveFeed", "Subscription"]
+
+log = logging.getLogger(__name__)
+
+_CODES = {"r": ArticleRelated, "s": StoryUpdated}
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    kind: str
+    """"article" or "story"."""
+    subject: str
+    """The article or story id."""
+    data: dict[str, Any]
+    id: str
+    """The feed position after this event (the SSE event id)."""
+    position: tuple[str, int, int]
+
+
+@dataclass(eq=False)  # compared and hashed by identity: one per connection
+class Subscription:
+    queue: asyncio.Queue[LiveEvent | None]
+    article: str | None = None
+    story: str | None = None
+    overflowed: bool = False
+
+    def wants(self, event: LiveEvent) -> bool:
+        if self.article is not None:
+            return event.kind == "article" and event.subject == self.article
+        if self.story is not None:
+            return event.kind == "story" and event.subject == self.story
+        return True
+
+
+@dataclass
+class _Positions:
+    offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def encode(self) -> str:
+        return ".".join(
+            f"{code}{partition}-{offset}"
+            for (code, partition), offset in sorted(self.offsets.items())
+        )
+
+    @staticmethod
+    def decode(text: str) -> dict[tuple[str, int], int] | None:
+        try:
+            entries = {}
+            for item in text.split("."):
+                head, offset = item.split("-")
+                entries[(head[0], int(head[1:]))] = int(offset)
+            return entries if all(code in _CODES for code, _ in entries) else None
+        except ValueError:
+            return None
+
+
+class LiveFeed:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topics: dict[str, str],
+        *,
+        buffer_size: int = 10_000,
+        queue_size: int = 1_000,
+    ) -> None:
+        """``topics`` maps "r" and "s" to the deployed names of articles.related and stories.updated."""
+        self._bootstrap = bootstrap_servers
+        self._topics = topics
+        self._codes = {name: code for code, name in topics.items()}
+        self._buffer: deque[LiveEvent] = deque(maxlen=buffer_size)
+        self._queue_size = queue_size
+        self._positions = _Positions()
+        self._subscriptions: set[Subscription] = set()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def clients(self) -> int:
+        return len(self._subscriptions)
+
+    async def start(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        await admin.start()
+        try:
+            described = await admin.describe_topics(list(self._topics.values()))
+        finally:
+            await admin.close()
+        partitions = [
+            TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]
+        ]
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, enable_auto_commit=False
+        )
+        await self._consumer.start()
+        self._consumer.assign(partitions)
+        # Start with a backlog, so clients reconnecting to a fresh gateway can still resume.
+        ends = await self._consumer.end_offsets(partitions)
+        starts = await self._consumer.beginning_offsets(partitions)
+        per_partition = max(1, (self._buffer.maxlen or 1) // max(1, len(partitions)))
+        for tp in partitions:
+            first = max(starts[tp], ends[tp] - per_partition)
+            self._consumer.seek(tp, first)
+            self._positions.offsets[(self._codes[tp.topic], tp.partition)] = first - 1
+        self._task = asyncio.create_task(self._run(), name="live-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for subscription in list(self._subscriptions):
+            subscription.queue.put_nowait(None)
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    def subscribe(
+        self, last_event_id: str | None, *, article: str | None = None, story: str | None = None
+    ) -> tuple[Subscription, list[LiveEvent], bool]:
+        """A new subscription, the buffered events it missed, and whether it missed more
+        than is buffered (then it should reload)."""
+        subscription = Subscription(asyncio.Queue(self._queue_size), article=article, story=story)
+        replay: list[LiveEvent] = []
+        gap = False
+        if last_event_id:
+            seen = _Positions.decode(last_event_id)
+            if seen is None:
+                gap = True
+            else:
+                replay = [
+                    e
+                    for e in self._buffer
+                    if e.position[2] > seen.get(e.position[:2], -1) and subscription.wants(e)
+                ]
+                oldest: dict[tuple[str, int], int] = {}
+                for event in self._buffer:
+                    oldest.setdefault(event.position[:2], event.position[2])
+                gap = any(offset < oldest.get(key, offset + 1) - 1 for key, offset in seen.items())
+        self._subscriptions.add(subscription)
+        return subscription, replay, gap
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+
+    def _deliver(self, events: Iterable[LiveEvent]) -> None:
+        for event in events:
+            self._buffer.append(event)
+            for subscription in list(self._subscriptions):
+                if subscription.wants(event):
+                    try:
+                        subscription.queue.put_nowait(event)
+                    except asyncio.QueueFull:
+                        # A client that cannot keep up is told to reload, not buffered for.
+                        subscription.overflowed = True
+                        self._subscriptions.discard(subscription)
+                        with contextlib.suppress(asyncio.QueueFull):
+                            subscription.queue.put_nowait(None)
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        while True:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=1000, max_records=500)
+            except KafkaError as exc:
+                log.warning("live feed: fetch failed; retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(1.0)
+                continue
+            for tp, records in batches.items():
+                code = self._codes[tp.topic]
+                events = []
+                for record in records:
+                    self._positions.offsets[(code, tp.partition)] = record.offset
+                    event = self._event(code, tp.partition, record)
+                    if event is not None:
+                        events.append(event)
+                self._deliver(events)
+
+    def _event(self, code: str, partition: int, record: Any) -> LiveEvent | None:
+        try:
+            decoded, _ = cloudevents.decode(_CODES[code], record.headers or (), record.value)
+        except InvalidEventError:
+            return None
+        position = (code, partition, record.offset)
+        if isinstance(decoded, ArticleRelated):
+            data = {
+                "id": decoded.id,
+                "version": decoded.version,
+                "story_id": decoded.story_id,
+                "related": [r.id for r in decoded.related[:10]],
+                "duplicate_of": decoded.duplicate_of,
+                "updated_at": decoded.updated_at.isoformat(),
+            }
+            return LiveEvent("article", decoded.id, data, self._positions.encode(), position)
+        assert isinstance(decoded, StoryUpdated)
+        data = {
+            "id": decoded.id,
+            "title": decoded.title,
+            "article_count": decoded.article_count,
+            "last_seen": decoded.last_seen.isoformat(),
+            "merged_into": decoded.merged_into,
+        }
+        return LiveEvent("story", decoded.id, data, self._positions.encode(), position)

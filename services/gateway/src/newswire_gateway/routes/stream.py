@@ -1,0 +1,60 @@
+"""/v1/stream: Server-Sent Events of new and updated articles and stories."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from sse_starlette import EventSourceResponse
+
+from newswire_gateway.deps import State
+from newswire_gateway.problems import problem_responses
+
+router = APIRouter(tags=["stream"])
+
+
+@router.get(
+    "/v1/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "article, story and reset events",
+        },
+        **problem_responses(422),
+    },
+)
+async def stream(
+    request: Request,
+    state: State,
+    article: Annotated[
+        str | None, Query(pattern=r"^[0-9a-f]{32}$", description="Only this article's events")
+    ] = None,
+    story: Annotated[
+        str | None, Query(pattern=r"^[0-9a-z_-]{1,64}$", description="Only this story's events")
+    ] = None,
+    last_event_id: Annotated[str | None, Header(max_length=4096)] = None,
+) -> EventSourceResponse:
+    """Events as they happen: ``article`` (stored, or its related list or story changed) and
+    ``story`` (created, grown or merged). Reconnect with ``Last-Event-ID`` to resume; a
+    ``reset`` event means events were missed: reload."""
+    subscription, replay, gap = state.live.subscribe(last_event_id, article=article, story=story)
+
+    async def events() -> AsyncIterator[dict[str, Any]]:
+        try:
+            if gap:
+                yield {"event": "reset", "data": "{}"}
+            for event in replay:
+                yield {"event": event.kind, "id": event.id, "data": json.dumps(event.data)}
+            while True:
+                event = await subscription.queue.get()
+                if event is None:  # overflowed or shutting down
+                    yield {"event": "reset", "data": "{}"}
+                    return
+                yield {"event": event.kind, "id": event.id, "data": json.dumps(event.data)}
+        finally:
+            state.live.unsubscribe(subscription)
+
+    return EventSourceResponse(events(), ping=15, send_timeout=30)
