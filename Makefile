@@ -61,6 +61,9 @@ fmt: setup  ## format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+schemas: setup  ## regenerate the topics' AsyncAPI document (commit it, review its diff)
+	$(DEV) schemas
+
 lint: setup  ## lint and type-check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

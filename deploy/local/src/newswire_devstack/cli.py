@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from .browser import ensure_chromium
 from .config import DevstackSettings, repo_root
 from .processes import StartError
 from .stack import Stack
@@ -33,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("status", help="show what is running")
     commands.add_parser("run", help="up, load the sample corpus, wait for Ctrl-C, then down")
     commands.add_parser("api-key", help="print the gateway API key of the local stack")
+    schemas_parser = commands.add_parser(
+        "schemas", help="regenerate the topics' AsyncAPI document (libs/contracts/...)"
+    )
+    schemas_parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if the file is out of date"
+    )
     args = parser.parse_args(argv)
 
     # Probing a broker that is still starting makes aiokafka log every refused connection.
@@ -44,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "provision":
             print(ensure_kafka(settings))
             print(ensure_ferretdb(settings))
+            print(ensure_chromium())
         elif args.command == "up":
             asyncio.run(stack.up(args.components or None))
             _print_status(stack)
@@ -58,9 +66,27 @@ def main(argv: list[str] | None = None) -> int:
             print(stack.api_key())
         elif args.command == "run":
             return _run_foreground(stack)
+        elif args.command == "schemas":
+            return _schemas(check=args.check)
     except (MissingToolError, StartError, ValueError, RuntimeError) as exc:
         print(f"newswire-dev: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _schemas(*, check: bool) -> int:
+    from . import schemas
+
+    shown = schemas.ASYNCAPI_PATH.relative_to(repo_root())
+    if check:
+        problems = schemas.check()
+        if not problems:
+            print(f"newswire-dev: {shown} is up to date")
+            return 0
+        print(f"newswire-dev: {problems[0]}", *problems[1:], sep="\n", file=sys.stderr)
+        return 1
+    changed = schemas.write()
+    print(f"newswire-dev: {'wrote' if changed else 'unchanged:'} {shown}")
     return 0
 
 

@@ -17,16 +17,20 @@ from faststream.message import StreamMessage
 from newswire_contracts import cloudevents
 from newswire_contracts.cloudevents import EventMeta, InvalidEventError
 from newswire_contracts.events import Event
+from pydantic import Field
 
 from .settings import ServiceSettings
 
 __all__ = [
+    "DEAD_LETTER_MESSAGE",
     "CurrentEvent",
     "Decoded",
     "DecodedBatch",
     "EventPublisher",
     "batch_event_subscriber",
     "create_broker",
+    "declare_dead_letters",
+    "declare_published",
     "decode_batch",
     "ensure_topics",
     "event_decoder",
@@ -187,6 +191,61 @@ def batch_event_subscriber(
         max_poll_interval_ms=15 * 60 * 1000,
         title=f"{settings.topic(model.topic)}:{settings.service_name}",
         description=description,
+    )
+
+
+def declare_published(
+    registrar: KafkaBroker | KafkaRouter,
+    settings: ServiceSettings,
+    model: type[Event] | Any,  # or a union class like IngestRequest: has event_type, topic
+    *,
+    description: str,
+    payload: Any = None,
+) -> None:
+    """Document that this service publishes ``model`` on its topic.
+
+    Only for the AsyncAPI specification: the FastStream publisher declared here is never
+    used to send (EventPublisher does that), it puts the topic, ``description`` and the
+    payload schema (``payload``, by default ``model``; a union holder such as
+    IngestRequest passes its union) into the service's document. The publisher is named
+    after the model, which names its message in the merged Newswire document.
+    """
+    registrar.publisher(
+        settings.topic(model.topic),
+        title=model.__name__,
+        description=description,
+        schema=model if payload is None else payload,
+    )
+
+
+DEAD_LETTER_MESSAGE = "DeadLetter"
+"""The name of the dead-letter message in AsyncAPI documents."""
+
+_DeadLetterValue = Annotated[
+    Any,
+    Field(
+        description="The value of the message that could not be processed, byte for byte: "
+        "usually an event of the consumed topic, but possibly what made it fail."
+    ),
+]
+
+
+def declare_dead_letters(
+    registrar: KafkaBroker | KafkaRouter, settings: ServiceSettings, topic: str
+) -> None:
+    """Document the service's dead-letter topic (see newswire_platform.dead_letter).
+
+    Like declare_published, only for the AsyncAPI specification: dead letters are written
+    by DeadLetterProducer.
+    """
+    registrar.publisher(
+        settings.topic(topic),
+        title=DEAD_LETTER_MESSAGE,
+        description=f"Messages the {settings.service_name} service could not process: "
+        "invalid events at once, other failures after its retries. Each keeps the original "
+        "key, value and headers and adds x-dlq-* headers saying why and where it came from. "
+        "No service consumes it: it is there for operators to inspect.",
+        schema=_DeadLetterValue,
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
-from newswire_contracts import topics
+from newswire_contracts import ArticleEnriched, topics
 from newswire_platform import consumer_parts, consumer_service, run
+from newswire_platform.kafka import declare_dead_letters, declare_published
 
 from .config import EnrichSettings
 from .enrichment import Enricher
@@ -23,6 +24,14 @@ def build_app(settings: EnrichSettings) -> AsgiFastStream:
         min_words=settings.enrich_min_words,
     )
     parts = consumer_parts(settings, dead_letter_topic=topics.ENRICH_DLQ)
+    declare_published(
+        parts.broker,
+        settings,
+        ArticleEnriched,
+        description="Ingested articles with their language, counts, entities, keywords, summary "
+        "and key points: one event per ingested version. Keyed by article id.",
+    )
+    declare_dead_letters(parts.broker, settings, topics.ENRICH_DLQ)
     return consumer_service(
         settings,
         parts,

@@ -29,6 +29,7 @@ from .ratelimit import RateLimiter
 from .routes import articles, comments, docs, feeds, health, stories, stream
 from .state import GatewayState
 from .store import ArticleReader, FeedRegistry, StoryReader
+from .web import install as install_web
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -116,6 +117,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(stories.router)
     app.include_router(comments.router)
     app.include_router(stream.router)
+    install_web(app)  # the reader's pages (/, /articles/..., ...) and /static
     return app
 
 

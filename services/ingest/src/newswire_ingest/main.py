@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from faststream.asgi import AsgiFastStream
-from newswire_contracts import topics
+from newswire_contracts import ArticleIngested, topics
 from newswire_platform import (
     consumer_parts,
     consumer_service,
@@ -14,6 +14,7 @@ from newswire_platform import (
     run,
     wait_for_mongo,
 )
+from newswire_platform.kafka import declare_dead_letters, declare_published
 
 from .config import IngestSettings
 from .fetch import Fetcher
@@ -34,6 +35,14 @@ def build_app(settings: IngestSettings) -> AsgiFastStream:
     client = create_mongo_client(settings)
     database = client[settings.mongodb_database]
     parts = consumer_parts(settings, dead_letter_topic=topics.INGEST_DLQ)
+    declare_published(
+        parts.broker,
+        settings,
+        ArticleIngested,
+        description="Articles accepted and extracted, from submissions and feeds: one event per "
+        "new article and per changed version of one. Keyed by article id.",
+    )
+    declare_dead_letters(parts.broker, settings, topics.INGEST_DLQ)
     fetcher = Fetcher(settings)
     versions = ArticleVersions(database)
     sink = ArticleSink(parts.publisher, versions, _now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from faststream.asgi import AsgiFastStream
-from newswire_contracts import ArticleEnriched, topics
+from newswire_contracts import ArticleEnriched, ArticleRelated, StoryUpdated, topics
 from newswire_platform import (
     consumer_parts,
     consumer_service,
@@ -14,11 +14,12 @@ from newswire_platform import (
     run,
     wait_for_mongo,
 )
+from newswire_platform.kafka import declare_dead_letters, declare_published
 
 from .config import RelateSettings
 from .handlers import RelateDependencies, build_router
 from .index_reader import IndexReader
-from .refresh import REFRESH_TOPIC
+from .refresh import REFRESH_TOPIC, RelateRefresh
 from .relator import Relator
 from .store import ArticleStore, StoryStore
 
@@ -35,6 +36,29 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
         max_message_bytes=settings.kafka_max_message_bytes,
     )
     parts = consumer_parts(settings, dead_letter_topic=topics.RELATE_DLQ)
+    declare_published(
+        parts.broker,
+        settings,
+        ArticleRelated,
+        description="An article's related articles, story and near-duplicate status, when it is "
+        "first stored and whenever they change. Keyed by article id.",
+    )
+    declare_published(
+        parts.broker,
+        settings,
+        StoryUpdated,
+        description="A story (the articles of every outlet about one event) was created, grew, "
+        "changed or was merged into another. Keyed by story id.",
+    )
+    declare_published(
+        parts.broker,
+        settings,
+        RelateRefresh,
+        description="Internal to relate, not a contract: asks the instance that owns an article "
+        "or a story (by partition) to write it again. Keyed like the article; a story's id is "
+        "its earliest article's id.",
+    )
+    declare_dead_letters(parts.broker, settings, topics.RELATE_DLQ)
     deps = RelateDependencies(
         relator=relator,
         reader=reader,
