@@ -13,10 +13,7 @@ tests never see each other's messages or documents, even on a shared broker.
 
 from __future__ import annotations
 
-import asyncio
-import fcntl
 import logging
-import os
 import shutil
 import socket
 import uuid
@@ -86,13 +83,14 @@ class Pipeline:
 
 
 @pytest.fixture(scope="session")
-def infrastructure() -> Iterator[Infrastructure]:
-    run_settings = TestRunSettings()
-    if run_settings.containers:
-        yield from _containers()
+async def infrastructure() -> AsyncIterator[Infrastructure]:
+    if TestRunSettings().containers:
+        with _containers() as found:
+            yield found
         return
     settings = DevstackSettings()
-    with _shared_local_infrastructure(Stack(settings)):
+    # Shared with other test sessions and benchmarks running at the same time.
+    async with Stack(settings).lease():
         yield Infrastructure(
             settings.kafka_bootstrap_servers,
             settings.mongodb_url,
@@ -101,46 +99,7 @@ def infrastructure() -> Iterator[Infrastructure]:
 
 
 @contextmanager
-def _shared_local_infrastructure(stack: Stack) -> Iterator[None]:
-    """Kafka and the store, shared by concurrent test sessions.
-
-    Each session holds a lease (a file named by its pid). What a test session started is
-    stopped by the last session to leave; what a developer started (``make up``) is left
-    running.
-    """
-    run_dir = stack.settings.run_dir
-    leases, started_file = run_dir / "test-leases", run_dir / "test-started"
-    leases.mkdir(parents=True, exist_ok=True)
-    own = leases / str(os.getpid())
-    with _locked(run_dir / "test-leases.lock"):
-        started = asyncio.run(stack.up(["kafka", "store"], echo=False))
-        if started:
-            recorded = set(started_file.read_text().split()) if started_file.exists() else set()
-            started_file.write_text(" ".join(sorted(recorded | set(started))))
-        own.touch()
-    try:
-        yield
-    finally:
-        with _locked(run_dir / "test-leases.lock"):
-            own.unlink(missing_ok=True)
-            others = [lease for lease in leases.iterdir() if Path(f"/proc/{lease.name}").exists()]
-            if not others and started_file.exists():
-                stack.down(started_file.read_text().split(), echo=False)
-                started_file.unlink()
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _containers() -> Iterator[Infrastructure]:
+def _containers() -> Iterator[Infrastructure]:  # Docker only; cannot run here
     from testcontainers.kafka import KafkaContainer
     from testcontainers.mongodb import MongoDbContainer
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import secrets
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .components import INFRASTRUCTURE, SERVICES, infrastructure_spec, service_spec
 from .config import DevstackSettings
@@ -130,6 +134,39 @@ class Stack:
     def stop_instance(self, service: str, instance: str) -> bool:
         return self.processes.stop(instance, self.marker(service))
 
+    @asynccontextmanager
+    async def lease(self, components: Iterable[str] = INFRASTRUCTURE) -> AsyncIterator[None]:
+        """Use components that several processes (test sessions, benchmarks) share.
+
+        Each user holds a lease (a file named by its pid). What a lease holder started is
+        stopped by the last holder to leave; what someone else started (``make up``) is
+        left running.
+        """
+        names = list(components)
+        leases, started_file = (
+            self.settings.run_dir / "leases",
+            self.settings.run_dir / "leases-started",
+        )
+        leases.mkdir(parents=True, exist_ok=True)
+        own = leases / str(os.getpid())
+        with _locked(self.settings.run_dir / "leases.lock"):
+            started = await self.up(names, echo=False)
+            if started:
+                recorded = set(started_file.read_text().split()) if started_file.exists() else set()
+                started_file.write_text(" ".join(sorted(recorded | set(started))))
+            own.touch()
+        try:
+            yield
+        finally:
+            with _locked(self.settings.run_dir / "leases.lock"):
+                own.unlink(missing_ok=True)
+                others = [
+                    lease for lease in leases.iterdir() if Path(f"/proc/{lease.name}").exists()
+                ]
+                if not others and started_file.exists():
+                    self.down(started_file.read_text().split(), echo=False)
+                    started_file.unlink()
+
     def status(self) -> list[ComponentStatus]:
         return [
             ComponentStatus(name, None, external=True)
@@ -137,3 +174,14 @@ class Stack:
             else ComponentStatus(name, self.processes.running_pid(name, self.marker(name)))
             for name in ORDER
         ]
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
