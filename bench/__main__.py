@@ -7,7 +7,7 @@ import logging
 
 from tqdm import tqdm
 
-from . import enrichment, extraction, quality, relations
+from . import api, enrichment, extraction, quality, relations, search
 from .results import RESULTS, Run
 
 PARTS = {
@@ -15,6 +15,8 @@ PARTS = {
     "enrichment": enrichment,
     "quality": quality,
     "relations": relations,
+    "search": search,
+    "api": api,
 }
 
 

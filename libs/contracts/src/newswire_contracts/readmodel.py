@@ -67,7 +67,14 @@ def article_document(article: ArticleEnriched) -> dict[str, Any]:
     document["sort_time"] = article.published_at or article.ingested_at
     document["entity_names"] = sorted({e.name.casefold() for e in article.entities})
     document["search_terms"] = search_terms_of(
-        " ".join([article.title, article.summary, " ".join(article.keywords), " ".join(e.name for e in article.entities)]),
+        " ".join(
+            [
+                article.title,
+                article.summary,
+                " ".join(article.keywords),
+                " ".join(e.name for e in article.entities),
+            ]
+        ),
         article.text,
     )
     return document
@@ -97,7 +104,11 @@ _STOPWORDS = frozenset(
 
 def search_terms(text: str) -> list[str]:
     """The words of a search query, as articles are indexed: case-folded, no stop words."""
-    return list(dict.fromkeys(w for w in (m.group(0).casefold() for m in _TOKEN.finditer(text)) if w not in _STOPWORDS))
+    return list(
+        dict.fromkeys(
+            w for w in (m.group(0).casefold() for m in _TOKEN.finditer(text)) if w not in _STOPWORDS
+        )
+    )
 
 
 def search_terms_of(heading: str, body: str) -> list[str]:

@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 
 from .logging import log_context
+from .tracing import trace_id_of, traced
 from .metrics import MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED
 from .settings import ServiceSettings
 
@@ -246,7 +247,14 @@ class _DeadLetterMiddleware(BaseMiddleware):
 
     async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
         headers = msg.headers or {}
-        with log_context(event_id=headers.get("ce_id"), event_type=headers.get("ce_type")):
+        with (
+            traced(headers.get("traceparent")) as traceparent,
+            log_context(
+                event_id=headers.get("ce_id"),
+                event_type=headers.get("ce_type"),
+                trace_id=trace_id_of(traceparent),
+            ),
+        ):
             return await self._consume_with_retries(call_next, msg)
 
     async def _consume_with_retries(self, call_next: Any, msg: StreamMessage[Any]) -> Any:

@@ -20,6 +20,7 @@ from newswire_contracts.events import Event
 from pydantic import Field
 
 from .settings import ServiceSettings
+from .tracing import child_of, current_traceparent, telemetry_middleware
 
 __all__ = [
     "DEAD_LETTER_MESSAGE",
@@ -45,13 +46,21 @@ E = TypeVar("E", bound=Event)
 _TOPIC_ALREADY_EXISTS = TopicAlreadyExistsError.errno
 
 
-def create_broker(settings: ServiceSettings, *, middlewares: Iterable[Any] = ()) -> KafkaBroker:
+def create_broker(
+    settings: ServiceSettings, *, middlewares: Iterable[Any] = (), tracer_provider: Any = None
+) -> KafkaBroker:
     """A FastStream Kafka broker whose producer waits for every in-sync replica.
 
     ``acks=all`` with the idempotent producer is what lets a consumer commit its input
     offset right after publishing: the output is durable and never written twice by a
-    producer retry.
+    producer retry. With ``otel_exporter`` set, OpenTelemetry spans wrap every publish and
+    consume (outermost, so retries and dead letters are inside them).
     """
+    if settings.otel_exporter != "none" or tracer_provider is not None:
+        telemetry = telemetry_middleware(
+            settings.service_name, settings.otel_exporter, settings.otel_endpoint, tracer_provider
+        )
+        middlewares = (telemetry, *middlewares)
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"newswire-{settings.service_name}",
@@ -291,13 +300,26 @@ CurrentEvent = Annotated[EventMeta, Depends(_current_event_meta)]
 class EventPublisher:
     """Publishes contract events with their CloudEvents headers on the deployed topic names."""
 
-    def __init__(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
+    def __init__(
+        self, broker: KafkaBroker, settings: ServiceSettings, *, otel: bool | None = None
+    ) -> None:
         self._broker = broker
         self._settings = settings
+        self._otel = settings.otel_exporter != "none" if otel is None else otel
 
-    async def publish(self, event: Event, *, event_id: str | None = None) -> EventMeta:
-        """Publish and wait until every in-sync replica has the message."""
-        encoded = cloudevents.encode(event, source=self._settings.event_source, event_id=event_id)
+    async def publish(
+        self, event: Event, *, event_id: str | None = None, traceparent: str | None = None
+    ) -> EventMeta:
+        """Publish and wait until every in-sync replica has the message.
+
+        The event carries a child span of ``traceparent``, or of the trace in progress (the
+        message or request being handled), or starts a trace. With OpenTelemetry on, its
+        middleware sets the header instead.
+        """
+        parent = None if self._otel else child_of(traceparent or current_traceparent())
+        encoded = cloudevents.encode(
+            event, source=self._settings.event_source, event_id=event_id, traceparent=parent
+        )
         await self._broker.publish(
             encoded.value,
             topic=self._settings.topic(encoded.topic),

@@ -23,6 +23,7 @@ from faststream.specification import AsyncAPI
 
 from .dead_letter import DeadLetterPolicy, DeadLetterProducer
 from .kafka import EventPublisher, create_broker, ensure_topics, wait_for_kafka
+from .lag import LagMonitor
 from .logging import configure_logging
 from .metrics import broker_metrics_middleware, metrics_asgi_app
 from .settings import ServiceSettings
@@ -160,13 +161,14 @@ def consumer_service(
     """A whole consumer service from its parts and its routers (subscribers)."""
     for router in routers:
         parts.broker.include_router(router)
+    lag = LagMonitor(settings.kafka_bootstrap_servers, settings.consumer_group, settings.service_name)
     return consumer_app(
         settings,
         parts.broker,
         topics=(*topics, parts.dead_letter_topic),
         on_startup=(parts.dead_letters.start, *on_startup),
-        after_startup=after_startup,
-        before_shutdown=before_shutdown,
+        after_startup=(*after_startup, lag.start),
+        before_shutdown=(lag.stop, *before_shutdown),
         on_shutdown=(parts.dead_letters.stop, *on_shutdown),
         checks=checks,
         title=title,

@@ -64,6 +64,14 @@ class ServiceSettings(BaseSettings):
     http_host: str = Field(
         default="127.0.0.1", description="Bind address of the service's HTTP endpoints."
     )
+    otel_exporter: Literal["none", "console", "otlp"] = Field(
+        default="none",
+        description="OpenTelemetry tracing of every publish and consume: off, spans to stderr, or OTLP/HTTP.",
+    )
+    otel_endpoint: str = Field(
+        default="http://127.0.0.1:4318/v1/traces",
+        description="OTLP/HTTP traces endpoint (with otel_exporter=otlp).",
+    )
 
     service_name: ClassVar[str] = "newswire"
     """Set by each service's subclass; names its client id, consumer group and event source."""

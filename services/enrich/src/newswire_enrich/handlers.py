@@ -52,7 +52,9 @@ def build_router(
         await asyncio.gather(
             *(
                 publisher.publish(
-                    enriched, event_id=derive_event_id(item.meta.id, ArticleEnriched.event_type)
+                    enriched,
+                    event_id=derive_event_id(item.meta.id, ArticleEnriched.event_type),
+                    traceparent=item.meta.traceparent,  # each article keeps its own trace in a batch
                 )
                 for item, enriched in done
             )

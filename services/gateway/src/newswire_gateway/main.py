@@ -24,6 +24,7 @@ from .config import GatewaySettings
 from .limits import BodySizeLimit
 from .live import LiveFeed
 from .metrics import RequestMetrics
+from .tracing import RequestTracing
 from .problems import install_problem_handlers
 from .ratelimit import RateLimiter
 from .routes import articles, comments, docs, feeds, health, stories, stream
@@ -103,6 +104,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestTracing)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,0 +1,71 @@
+"""Consumer lag: how far each of a service's partitions is behind, for /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from prometheus_client import Gauge
+
+__all__ = ["CONSUMER_LAG", "LagMonitor"]
+
+log = logging.getLogger(__name__)
+
+CONSUMER_LAG = Gauge(
+    "newswire_consumer_lag",
+    "Messages in a partition not yet committed by the service's consumer group.",
+    ["service", "topic", "partition"],
+)
+
+
+class LagMonitor:
+    """Every ``interval`` seconds: the group's committed offsets against the partitions' ends."""
+
+    def __init__(self, bootstrap_servers: str, group: str, service: str, *, interval: float = 15.0) -> None:
+        self._bootstrap = bootstrap_servers
+        self._group = group
+        self._service = service
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="lag-monitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def measure(self) -> dict[tuple[str, int], int]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        await admin.start()
+        await consumer.start()
+        try:
+            committed = await admin.list_consumer_group_offsets(self._group)
+            if not committed:
+                return {}
+            consumer.assign(list(committed))
+            ends = await consumer.end_offsets(list(committed))
+            lags = {}
+            for tp, position in committed.items():
+                lag = max(0, ends[tp] - max(position.offset, 0))
+                lags[(tp.topic, tp.partition)] = lag
+                CONSUMER_LAG.labels(self._service, tp.topic, str(tp.partition)).set(lag)
+            return lags
+        finally:
+            await consumer.stop()
+            await admin.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.measure()
+            except (KafkaError, OSError) as exc:
+                log.warning("consumer lag not measured", extra={"error": repr(exc)})
+            await asyncio.sleep(self._interval)
