@@ -92,6 +92,26 @@ async def partitions_of(bootstrap: str, *topics: str) -> list[TopicPartition]:
     return [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
 
 
+async def read_all(
+    bootstrap: str, topic: str, timeout: float = 120.0
+) -> list[ConsumerRecord[Any, Any]]:
+    """Every record in the topic now (from the beginning up to the end offsets at the call)."""
+    partitions = await partitions_of(bootstrap, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    total = sum(ends.values())
+    if total == 0:
+        return []
+    return await read_topic(
+        bootstrap, topic, until=lambda seen: len(seen) >= total, timeout=timeout
+    )
+
+
 def header(record: ConsumerRecord[Any, Any], name: str) -> str | None:
     for key, value in record.headers or ():
         if key == name:

@@ -16,7 +16,7 @@ from newswire_contracts import ArticleEnriched, cloudevents
 from newswire_relate.relator import Relator
 from pymongo import AsyncMongoClient
 
-from tests.support import eventually, partitions_of, read_topic
+from tests.support import eventually, partitions_of, read_all
 
 pytestmark = pytest.mark.e2e
 
@@ -121,20 +121,9 @@ def free_port() -> int:
 
 async def all_enriched(pipeline: Any) -> list[ArticleEnriched]:  # type: ignore[misc]
     """Every enriched article of this test session, from the topic."""
-    topic = pipeline.namespace.topic("articles.enriched")
-    bootstrap = pipeline.infrastructure.kafka_bootstrap_servers
-    partitions = await partitions_of(bootstrap, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-    records = await read_topic(
+    records = await read_all(
         pipeline.infrastructure.kafka_bootstrap_servers,
-        topic,
-        until=lambda seen: len(seen) >= sum(ends.values()),
+        pipeline.namespace.topic("articles.enriched"),
     )
     articles = []
     for record in records:

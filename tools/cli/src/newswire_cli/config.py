@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["CliSettings"]
 
 
 class CliSettings(BaseSettings):
-    """Where the gateway is and which key to use; flags override these."""
+    """Where the gateway and Kafka are and which key to use; flags override these.
+
+    ``KAFKA_BOOTSTRAP_SERVERS`` is also read without the prefix, as the services read it.
+    """
 
     model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", extra="ignore")
 
@@ -23,6 +26,17 @@ class CliSettings(BaseSettings):
         description="API key for writes; falls back to the local stack's .local/run/api-key.",
     )
     local_api_key_file: Path = Field(default=Path(".local/run/api-key"))
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices(
+            "KAFKA_BOOTSTRAP_SERVERS", "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS"
+        ),
+        description="Comma-separated host:port list of Kafka brokers (for `newswire dlq`).",
+    )
+    topic_prefix: str = Field(
+        default="",
+        description="The deployment's topic prefix (NEWSWIRE_TOPIC_PREFIX), as the services use it.",
+    )
 
     def resolved_api_key(self) -> str | None:
         if self.api_key:

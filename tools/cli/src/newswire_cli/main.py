@@ -5,12 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import CliSettings
+from .dlq import (
+    SERVICES,
+    DlqError,
+    DlqListing,
+    ReplaySummary,
+    format_letter,
+    list_dead_letters,
+    parse_offset,
+    replay_dead_letters,
+)
 from .feeds import Feed, FeedApiError, add_feed, import_feeds, list_feeds, remove_feed
 from .opml import OpmlError, read_opml, write_opml
 from .submit import submit_paths
@@ -47,6 +58,20 @@ def main(argv: list[str] | None = None) -> int:
         except FeedApiError as exc:
             print(f"newswire feeds {args.feeds_command}: {exc.reason}", file=sys.stderr)
             return 1
+    if args.command == "dlq":
+        unknown = [s for s in getattr(args, "services", ()) if s not in SERVICES]
+        if unknown:
+            parser.error(f"unknown service {unknown[0]!r} (choose from {', '.join(SERVICES)})")
+        # Our own message says why Kafka could not be reached; aiokafka's logs repeat it.
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+        try:
+            if args.dlq_command == "list":
+                return _dlq_list(args)
+            if args.dlq_command == "replay":
+                return _dlq_replay(args)
+        except DlqError as exc:
+            print(f"newswire dlq {args.dlq_command}: {exc}", file=sys.stderr)
+            return 1
     return 2
 
 
@@ -57,6 +82,18 @@ def _parser(settings: CliSettings) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--api-key", default=None, help="API key (NEWSWIRE_API_KEY; default: the local stack's)"
+    )
+    parser.add_argument(
+        "--bootstrap",
+        default=settings.kafka_bootstrap_servers,
+        metavar="HOST:PORT[,...]",
+        help="Kafka brokers, for dlq (KAFKA_BOOTSTRAP_SERVERS)",
+    )
+    parser.add_argument(
+        "--topic-prefix",
+        default=settings.topic_prefix,
+        metavar="PREFIX",
+        help="the deployment's topic prefix, for dlq (NEWSWIRE_TOPIC_PREFIX)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     submit = commands.add_parser(
@@ -112,7 +149,84 @@ def _parser(settings: CliSettings) -> argparse.ArgumentParser:
         "remove", help="stop polling feeds", description="Stop polling feeds and forget them."
     )
     remove.add_argument("ids", nargs="+", metavar="ID")
+    _dlq_parser(commands)
     return parser
+
+
+def _dlq_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dlq = commands.add_parser(
+        "dlq",
+        help="inspect the messages the services dead-lettered, and replay them",
+        description="Each consuming service dead-letters what it cannot process to its own "
+        "topic (<prefix><service>.dlq), with why in x-dlq-* headers. Needs Kafka: --bootstrap.",
+    )
+    actions = dlq.add_subparsers(dest="dlq_command", required=True)
+    listing = actions.add_parser(
+        "list",
+        help="one line per dead letter",
+        description="Read the dead-letter topics from the beginning to their current end and "
+        "print one line per dead letter: PARTITION:OFFSET in the topic, failed at, service, "
+        "attempts, original topic PARTITION:OFFSET, key, whether it was replayed, the error.",
+    )
+    listing.add_argument(
+        "services",
+        nargs="*",
+        metavar="SERVICE",
+        help=f"whose dead letters ({', '.join(SERVICES)}; default: all)",
+    )
+    listing.add_argument(
+        "--limit",
+        type=_positive,
+        metavar="N",
+        help="only the N most recent dead letters of each topic",
+    )
+    listing.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line, headers included (bytes that are not UTF-8 as "
+        '{"base64": ...}); notes about empty or missing topics go to stderr',
+    )
+    replay = actions.add_parser(
+        "replay",
+        help="publish dead letters again to the topic they came from",
+        description="Publish dead letters again to their original topic (x-dlq-original-topic) "
+        "with their key, value and headers, minus the x-dlq-* ones, plus x-dlq-replayed-from. "
+        "--all replays from where the last --all stopped (kept in the consumer group "
+        "<prefix>newswire-dlq-replay-<service>) to the end, so running it twice sends nothing "
+        "twice; --offset replays exactly the dead letters named and does not move that "
+        "position (but --all will not send them again). Exit 1 if any was skipped or failed.",
+    )
+    replay.add_argument("service", choices=list(SERVICES), metavar="SERVICE")
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--offset",
+        dest="offsets",
+        action="append",
+        type=_offset,
+        metavar="PARTITION:OFFSET",
+        help="a dead letter by its place in the dead-letter topic (repeatable)",
+    )
+    which.add_argument("--all", action="store_true", help="every dead letter not yet replayed")
+    replay.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; send nothing"
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _offset(text: str) -> tuple[int, int]:
+    try:
+        return parse_offset(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _submit(args: argparse.Namespace, api_key: str) -> int:
@@ -197,6 +311,44 @@ def _feeds_remove(args: argparse.Namespace, api_key: str) -> int:
         else:
             print(f"removed {identifier}")
     return 0 if not failed else 1
+
+
+def _dlq_list(args: argparse.Namespace) -> int:
+    listings: list[DlqListing] = asyncio.run(
+        list_dead_letters(
+            list(dict.fromkeys(args.services)) or list(SERVICES),
+            bootstrap_servers=args.bootstrap,
+            topic_prefix=args.topic_prefix,
+            limit=args.limit,
+        )
+    )
+    for listing in listings:
+        if args.json:
+            if not listing.letters:
+                print(listing.heading(), file=sys.stderr)
+            for letter in listing.letters:
+                print(json.dumps(letter.as_json(), ensure_ascii=False))
+            continue
+        print(listing.heading())
+        for letter in listing.letters:
+            print(f"  {format_letter(letter)}")
+    return 0
+
+
+def _dlq_replay(args: argparse.Namespace) -> int:
+    summary: ReplaySummary = asyncio.run(
+        replay_dead_letters(
+            args.service,
+            bootstrap_servers=args.bootstrap,
+            topic_prefix=args.topic_prefix,
+            offsets=None if args.all else args.offsets,
+            dry_run=args.dry_run,
+        )
+    )
+    for outcome in summary.outcomes:
+        print(outcome.render(dry_run=summary.dry_run))
+    print(summary.render())
+    return 0 if summary.ok or (not summary.exists and args.all) else 1
 
 
 _COLUMNS = ("ID", "STATE", "LAST FETCH", "STATUS", "ENTRIES", "ARTICLES", "URL")
