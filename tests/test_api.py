@@ -156,6 +156,7 @@ async def test_article_and_story_reads_answer_if_none_match(
     )
     assert other.status_code == 200
     assert other.json() == first.json()
+
     async def story_written() -> httpx.Response | None:
         response = await client.get(f"/v1/stories/{article['story_id']}")
         return response if response.status_code == 200 else None

@@ -133,7 +133,9 @@ def _apply_id_lookup_fix(build_dir: Path) -> None:
     path, before, after = _ID_LOOKUP_FIX
     source = (build_dir / path).read_text()
     if before not in source:
-        raise RuntimeError(f"FerretDB source changed: {path} has no {before!r}; review the _id lookup fix")
+        raise RuntimeError(
+            f"FerretDB source changed: {path} has no {before!r}; review the _id lookup fix"
+        )
     (build_dir / path).write_text(source.replace(before, after))
 
 

@@ -33,9 +33,9 @@ from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 
 from .logging import log_context
-from .tracing import trace_id_of, traced
 from .metrics import MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED
 from .settings import ServiceSettings
+from .tracing import trace_id_of, traced
 
 __all__ = [
     "DLQ_HEADER_PREFIX",

@@ -25,7 +25,9 @@ CONSUMER_LAG = Gauge(
 class LagMonitor:
     """Every ``interval`` seconds: the group's committed offsets against the partitions' ends."""
 
-    def __init__(self, bootstrap_servers: str, group: str, service: str, *, interval: float = 15.0) -> None:
+    def __init__(
+        self, bootstrap_servers: str, group: str, service: str, *, interval: float = 15.0
+    ) -> None:
         self._bootstrap = bootstrap_servers
         self._group = group
         self._service = service

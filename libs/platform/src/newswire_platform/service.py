@@ -161,7 +161,9 @@ def consumer_service(
     """A whole consumer service from its parts and its routers (subscribers)."""
     for router in routers:
         parts.broker.include_router(router)
-    lag = LagMonitor(settings.kafka_bootstrap_servers, settings.consumer_group, settings.service_name)
+    lag = LagMonitor(
+        settings.kafka_bootstrap_servers, settings.consumer_group, settings.service_name
+    )
     return consumer_app(
         settings,
         parts.broker,

@@ -24,12 +24,12 @@ from .config import GatewaySettings
 from .limits import BodySizeLimit
 from .live import LiveFeed
 from .metrics import RequestMetrics
-from .tracing import RequestTracing
 from .problems import install_problem_handlers
 from .ratelimit import RateLimiter
 from .routes import articles, comments, docs, feeds, health, stories, stream
 from .state import GatewayState
 from .store import ArticleReader, FeedRegistry, StoryReader
+from .tracing import RequestTracing
 from .web import install as install_web
 
 
