@@ -195,3 +195,16 @@ def test_a_late_article_bridging_two_stories_merges_them() -> None:
     }
     assert slot[later.id] in changes.moved, "the merged article is to be written again"
     assert relator.story(later.id) is None, "the absorbed story id is no story any more"
+
+
+def test_an_article_indexed_twice_keeps_what_its_first_arrival_changed() -> None:
+    relator = Relator()
+    first, second = corpus()[0], corpus()[1]
+    relator.add(first)
+    relator.add(second)
+    slot = relator.index.slot_of[first.id]
+    assert slot in relator.changes_caused_by(second.id).related
+    relator.add(second)  # redelivered: relates nothing new
+    assert slot in relator.changes_caused_by(second.id).related, (
+        "the older article still needs writing"
+    )

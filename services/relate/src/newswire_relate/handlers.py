@@ -58,7 +58,9 @@ def build_router(settings: RelateSettings, deps: RelateDependencies) -> KafkaRou
         if record.topic == enriched_topic:
             article, meta = cloudevents.decode(ArticleEnriched, record.headers or (), record.value)
             bind(article_id=article.id)
-            await _wait(deps.reader.wait_for(record.partition, record.offset))
+            # Everything in the topic now, not just this article: a refresh request for it
+            # that came before it was stored was skipped, so its relations must be complete.
+            await _wait(deps.reader.catch_up())
             await on_article_enriched(article, meta.id, deps)
         else:
             refresh, meta = cloudevents.decode(RelateRefresh, record.headers or (), record.value)

@@ -35,6 +35,7 @@ class IndexReader:
         self.relator = relator
         self._max_bytes = max_message_bytes
         self._consumer: AIOKafkaConsumer | None = None
+        self._offsets: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self.positions: dict[int, int] = {}
         self._progress = asyncio.Condition()
@@ -50,6 +51,11 @@ class IndexReader:
             fetch_max_bytes=max(50 * 1024 * 1024, self._max_bytes * 2),
         )
         await self._consumer.start()
+        # End offsets are asked on a connection of their own: a broker answers a
+        # connection's requests in order, so on the reader's they would wait behind its
+        # long-polling fetch (up to fetch_max_wait_ms, 500 ms) on every catch_up().
+        self._offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap)
+        await self._offsets.start()
         partitions = await self._partitions()
         self._consumer.assign(partitions)
         await self._consumer.seek_to_beginning(*partitions)
@@ -62,8 +68,9 @@ class IndexReader:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()
+        for consumer in (self._consumer, self._offsets):
+            if consumer is not None:
+                await consumer.stop()
 
     async def wait_for(self, partition: int, offset: int, timeout: float = 120.0) -> None:
         """Until the record at ``offset`` of ``partition`` is in the index."""
@@ -73,7 +80,8 @@ class IndexReader:
     async def catch_up(self, timeout: float = 120.0) -> None:
         """Until everything in the topic right now is in the index."""
         assert self._consumer is not None
-        ends = await self._consumer.end_offsets(list(self._consumer.assignment()))
+        assert self._offsets is not None
+        ends = await self._offsets.end_offsets(list(self._consumer.assignment()))
         async with asyncio.timeout(timeout), self._progress:
             await self._progress.wait_for(
                 lambda: all(self.positions.get(tp.partition, 0) >= end for tp, end in ends.items())

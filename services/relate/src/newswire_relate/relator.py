@@ -63,6 +63,14 @@ class Relator:
         changes = self.graph.add(
             slot, relations, story_min=self.weights.story_min, related_min=self.weights.related_min
         )
+        # An event delivered twice is indexed twice, the second time changing nothing: what
+        # the first arrival changed must still reach the writer of the article.
+        earlier = self._changes.get(features.id)
+        if earlier is not None:
+            changes.related |= earlier.related
+            changes.stories |= earlier.stories
+            changes.moved |= earlier.moved
+            changes.absorbed = {**earlier.absorbed, **changes.absorbed}
         self._changes[features.id] = changes
         self._changes.move_to_end(features.id)
         while len(self._changes) > self._remembered:
