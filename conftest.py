@@ -18,7 +18,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,11 +133,11 @@ def web() -> Iterator[TestServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
-async def pipeline(
+@asynccontextmanager
+async def running_pipeline(
     infrastructure: Infrastructure, namespace: Namespace, web: TestServer
 ) -> AsyncIterator[Pipeline]:
-    """Start ingest, enrich, relate and gateway as processes; stop them at the end."""
+    """Start ingest, enrich, relate and gateway as processes in ``namespace``; stop them at the end."""
     run_dir = repo_root() / ".local" / "test-runs" / namespace.name
     settings = DevstackSettings(
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
@@ -179,6 +179,15 @@ async def pipeline(
         stack.down(SERVICES, echo=False)
         if not TestRunSettings().keep_logs:
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def pipeline(
+    infrastructure: Infrastructure, namespace: Namespace, web: TestServer
+) -> AsyncIterator[Pipeline]:
+    """The session's pipeline, shared by the tests that only submit and read."""
+    async with running_pipeline(infrastructure, namespace, web) as started:
+        yield started
 
 
 def pytest_configure() -> None:

@@ -2,8 +2,9 @@
 submitted article is in the store exactly once, enriched and related as one relation engine
 would relate it, and no good article was dead-lettered.
 
-Real broker, real store, services as processes. How many articles: NEWSWIRE_TEST_FAULT_ARTICLES
-(default 2,000); this suite takes several minutes.
+Real broker, real store, services as processes. The suite runs its own pipeline in its own
+namespace, so the backlog it builds never delays another test. How many articles:
+NEWSWIRE_TEST_FAULT_ARTICLES (default 2,000); this suite takes several minutes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import asyncio
 import contextlib
 import json
 import time
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,8 @@ from newswire_devstack.stack import Stack
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo import AsyncMongoClient
 
+from conftest import Infrastructure, Namespace, Pipeline, running_pipeline
+from tests.httpserver import TestServer
 from tests.support import eventually, header, read_all
 from tests.test_relations import all_enriched, stored_relations
 from tests.test_relations import reference as relations_by_one_engine
@@ -82,7 +87,17 @@ async def submit_all(
     await asyncio.gather(*(one(n, body) for n, body in enumerate(bodies)))
 
 
-async def test_nothing_lost_nothing_duplicated_through_faults(pipeline) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+async def pipeline(infrastructure: Infrastructure, web: TestServer) -> AsyncIterator[Pipeline]:
+    """A pipeline of the suite's own, in a namespace of its own."""
+    async with running_pipeline(
+        infrastructure, Namespace(f"f{uuid.uuid4().hex[:10]}"), web
+    ) as started:
+        yield started
+
+
+@pytest.mark.timeout(2400)
+async def test_nothing_lost_nothing_duplicated_through_faults(pipeline: Pipeline) -> None:
     settings = FaultSettings()
     bodies = articles(pipeline.namespace.name, settings.articles)
     expected = {article_id(canonicalize_url(b["url"])): b["url"] for b in bodies}
@@ -97,6 +112,7 @@ async def test_nothing_lost_nothing_duplicated_through_faults(pipeline) -> None:
             await asyncio.sleep(pause)
             assert services.processes.kill(name, services.marker(name)), f"{name} was not running"
             faults.append(f"SIGKILL {name}")
+            print(f"fault: SIGKILL {name}", flush=True)
             await asyncio.sleep(2)
             await services.up([name], echo=False)
         if not infrastructure.is_external("kafka"):
@@ -138,6 +154,7 @@ async def test_nothing_lost_nothing_duplicated_through_faults(pipeline) -> None:
                     async for d in collection.find({"url": {"$regex": "/faults/"}}, projection)
                 }
                 missing = expected.keys() - documents.keys()
+                print(f"stored {len(documents)} of {len(expected)}", flush=True)
                 return documents if not missing else None
             return None
 
