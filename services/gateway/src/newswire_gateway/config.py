@@ -31,6 +31,19 @@ class GatewaySettings(ServiceSettings):
         description="Identify clients by X-Forwarded-For (only behind a proxy that sets it).",
     )
 
+    article_cache_size: int = Field(
+        default=10_000,
+        ge=0,
+        description="Articles kept in memory for reads by id (0: none). Each is dropped when "
+        "relate announces a change to it on articles.related.",
+    )
+    article_cache_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest an article is served from memory: bounds staleness should the "
+        "live feed fall behind.",
+    )
+
     @property
     def http_port(self) -> int:
         return self.gateway_port

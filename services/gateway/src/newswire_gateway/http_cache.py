@@ -7,12 +7,16 @@ import hashlib
 from fastapi import Request, Response
 from pydantic import BaseModel
 
-__all__ = ["cached_json"]
+__all__ = ["cached_json", "json_with_etag"]
 
 
 def cached_json(request: Request, model: BaseModel) -> Response:
     """The model as JSON with its ETag, or an empty 304 when the client has it already."""
-    body = model.model_dump_json().encode()
+    return json_with_etag(request, model.model_dump_json().encode())
+
+
+def json_with_etag(request: Request, body: bytes) -> Response:
+    """A JSON body with its ETag, or an empty 304 when the client has it already."""
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if _matches(request.headers.get("if-none-match"), etag):

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,13 +87,16 @@ class LiveFeed:
         *,
         buffer_size: int = 10_000,
         queue_size: int = 1_000,
+        listeners: Iterable[Callable[[LiveEvent], None]] = (),
     ) -> None:
-        """``topics`` maps "r" and "s" to the deployed names of articles.related and stories.updated."""
+        """``topics`` maps "r" and "s" to the deployed names of articles.related and
+        stories.updated; ``listeners`` see every event first (e.g. to drop cached copies)."""
         self._bootstrap = bootstrap_servers
         self._topics = topics
         self._codes = {name: code for code, name in topics.items()}
         self._buffer: deque[LiveEvent] = deque(maxlen=buffer_size)
         self._queue_size = queue_size
+        self._listeners = tuple(listeners)
         self._positions = _Positions()
         self._subscriptions: set[Subscription] = set()
         self._consumer: AIOKafkaConsumer | None = None
@@ -169,6 +172,8 @@ class LiveFeed:
     def _deliver(self, events: Iterable[LiveEvent]) -> None:
         for event in events:
             self._buffer.append(event)
+            for listener in self._listeners:
+                listener(event)
             for subscription in list(self._subscriptions):
                 if subscription.wants(event):
                     try:

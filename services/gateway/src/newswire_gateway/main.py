@@ -19,6 +19,7 @@ from newswire_platform import (
 from newswire_platform.kafka import declare_published, wait_for_kafka
 from pydantic import Field
 
+from .article_cache import ArticleCache
 from .comments import CommentStore
 from .config import GatewaySettings
 from .limits import BodySizeLimit
@@ -52,12 +53,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         description="Comments readers post on articles. Keyed by article id.",
     )
     mongo = create_mongo_client(settings)
+    cache = ArticleCache(settings.article_cache_size, settings.article_cache_seconds)
     state = GatewayState(
         settings=settings,
         broker=broker,
         publisher=EventPublisher(broker, settings),
         mongo=mongo,
-        articles=ArticleReader(mongo[settings.mongodb_database]),
+        articles=ArticleReader(mongo[settings.mongodb_database], cache),
         feeds=FeedRegistry(mongo[settings.mongodb_database]),
         stories=StoryReader(mongo[settings.mongodb_database]),
         comments=CommentStore(mongo[settings.mongodb_database]),
@@ -68,6 +70,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "r": settings.topic(topics.ARTICLES_RELATED),
                 "s": settings.topic(topics.STORIES_UPDATED),
             },
+            listeners=[
+                lambda event: cache.invalidate(event.subject) if event.kind == "article" else None
+            ],
         ),
     )
 

@@ -19,6 +19,8 @@ from newswire_contracts.readmodel import (
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from pymongo.asynchronous.database import AsyncDatabase
 
+from .article_cache import ArticleCache
+
 __all__ = ["ArticleQuery", "ArticleReader", "FeedRegistration", "FeedRegistry", "StoryReader"]
 
 FEEDS_COLLECTION = "feeds"
@@ -62,9 +64,12 @@ class ArticleReader:
     """Articles by id (served from the _id index everywhere) and filtered listings (served by
     LISTING_INDEXES on MongoDB; scans on FerretDB 1.24)."""
 
-    def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(
+        self, database: AsyncDatabase[dict[str, Any]], cache: ArticleCache | None = None
+    ) -> None:
         self._articles = database[ARTICLES_COLLECTION]
         self._aliases = database[ALIASES_COLLECTION]
+        self.cache = cache
 
     async def create_indexes(self) -> None:
         for name, keys in LISTING_INDEXES.items():
@@ -95,7 +100,18 @@ class ArticleReader:
 
     async def get(self, article_id: str) -> StoredArticle | None:
         """The article with this id, or the one this id is an alias of (e.g. the id of a
-        submitted URL whose page named another canonical URL)."""
+        submitted URL whose page named another canonical URL); from the cache if it has it."""
+        if self.cache is None:
+            return await self._read(article_id)
+        found = self.cache.get(article_id)
+        if found is None:
+            read_at = self.cache.epoch
+            found = await self._read(article_id)
+            if found is not None and found.id == article_id:  # aliases are not cached
+                self.cache.put(found, read_at)
+        return found
+
+    async def _read(self, article_id: str) -> StoredArticle | None:
         document = await self._articles.find_one({"_id": article_id})
         if document is None:
             alias = await self._aliases.find_one({"_id": article_id})

@@ -9,13 +9,14 @@ from typing import Annotated
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Path, Query, Request, Response
 from newswire_contracts import IngestArticle, article_id, canonicalize_url
-from newswire_contracts.readmodel import search_terms
+from newswire_contracts.readmodel import StoredArticle, search_terms
 from pydantic import AwareDatetime
 from pymongo.errors import PyMongoError
 
+from newswire_gateway.article_cache import ArticleCache
 from newswire_gateway.cursors import decode_cursor, encode_cursor
 from newswire_gateway.deps import State, WriteAccess
-from newswire_gateway.http_cache import cached_json
+from newswire_gateway.http_cache import json_with_etag
 from newswire_gateway.problems import ProblemError, problem_responses
 from newswire_gateway.schemas import (
     Accepted,
@@ -141,7 +142,17 @@ async def get_article(article_id: ArticleIdPath, state: State, request: Request)
         ) from exc
     if stored is None:
         raise ProblemError(404, f"no article {article_id} (yet): it may still be in processing")
-    return cached_json(request, Article.from_stored(stored))
+    body = render_article(stored, state.articles.cache)
+    return json_with_etag(request, body)
+
+
+def render_article(stored: StoredArticle, cache: ArticleCache | None) -> bytes:
+    """The article's JSON, rendered once per cached copy."""
+
+    def render(article: StoredArticle) -> bytes:
+        return Article.from_stored(article).model_dump_json().encode()
+
+    return cache.body(stored, render) if cache is not None else render(stored)
 
 
 @router.get("/{article_id}/related", responses=problem_responses(404, 422, 503))
