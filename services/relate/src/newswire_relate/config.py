@@ -15,6 +15,14 @@ class RelateSettings(ServiceSettings):
         default=8083, description="Port of relate's /healthz, /readyz, /metrics."
     )
 
+    relate_batch_size: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="Most messages handled at once. Refresh requests for the same article or "
+        "story within a batch are handled once, so a backlog costs less per article.",
+    )
+
     @property
     def http_port(self) -> int:
         return self.relate_port

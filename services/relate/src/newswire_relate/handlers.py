@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
-from newswire_contracts import ArticleEnriched, cloudevents, derive_event_id
+from newswire_contracts import ArticleEnriched, derive_event_id
 from newswire_contracts.readmodel import StoredStory
-from newswire_platform import EventPublisher, TransientError, bind
+from newswire_platform import (
+    DeadLetterPolicy,
+    Decoded,
+    EventPublisher,
+    PermanentError,
+    TransientError,
+    decode_batch,
+    log_context,
+)
+from newswire_platform.dead_letter import is_transient
+from newswire_platform.metrics import MESSAGES_RETRIED
 
 from .config import RelateSettings
 from .documents import related_event, relations_of, story_document, story_event
@@ -36,10 +48,17 @@ class RelateDependencies:
     clock: Callable[[], datetime]
 
 
-def build_router(settings: RelateSettings, deps: RelateDependencies) -> KafkaRouter:
+def build_router(
+    settings: RelateSettings, deps: RelateDependencies, dead_letters: DeadLetterPolicy
+) -> KafkaRouter:
     """One subscriber for both topics: with the same partition count, Kafka's range
     assignment gives an instance the same partitions of each, so the writer of an article
-    also receives the refresh requests for it."""
+    also receives the refresh requests for it.
+
+    Messages come in batches: the index catches up once per batch, and the refresh requests
+    of a batch are coalesced (a refresh recomputes from the index as it is now, so the
+    tenth request for one article in a batch has nothing left to do after the first).
+    """
     router = KafkaRouter()
     enriched_topic = settings.topic(ArticleEnriched.topic)
 
@@ -47,32 +66,88 @@ def build_router(settings: RelateSettings, deps: RelateDependencies) -> KafkaRou
         enriched_topic,
         settings.topic(RelateRefresh.topic),
         group_id=settings.consumer_group,
+        batch=True,
+        max_records=settings.relate_batch_size,
+        batch_timeout_ms=100,
+        # Small fetches per partition, so that a backlog of (small) refresh requests cannot
+        # fill the buffer ahead of new articles: both topics' partitions take turns.
+        max_partition_fetch_bytes=64 * 1024,
         ack_policy=AckPolicy.ACK,
         auto_offset_reset="earliest",
         max_poll_interval_ms=15 * 60 * 1000,
         title=f"{enriched_topic}:{settings.service_name}",
         description="Stores each article with its related articles and story; keeps older ones up to date.",
     )
-    async def on_message(message: KafkaMessage) -> None:
-        record = message.raw_message
-        if record.topic == enriched_topic:
-            article, meta = cloudevents.decode(ArticleEnriched, record.headers or (), record.value)
-            bind(article_id=article.id)
-            # Everything in the topic now, not just this article: a refresh request for it
-            # that came before it was stored was skipped, so its relations must be complete.
+    async def on_batch(message: KafkaMessage) -> None:
+        records = message.raw_message
+        if not isinstance(records, tuple):
+            records = (records,)
+        articles = decode_batch((r for r in records if r.topic == enriched_topic), ArticleEnriched)
+        refreshes = decode_batch((r for r in records if r.topic != enriched_topic), RelateRefresh)
+        failed: list[tuple[ConsumerRecord[Any, Any], BaseException, int]] = [
+            (record, error, 1) for record, error in (*articles.invalid, *refreshes.invalid)
+        ]
+        if articles.events or refreshes.events:
+            # Everything in the topic now: a refresh request for an article that came before
+            # the article was stored was skipped, so its relations must be complete.
             await _wait(deps.reader.catch_up())
-            await on_article_enriched(article, meta.id, deps)
-        else:
-            refresh, meta = cloudevents.decode(RelateRefresh, record.headers or (), record.value)
-            await _wait(deps.reader.catch_up())
-            if refresh.kind == "article":
-                bind(article_id=refresh.id)
-                await refresh_article(refresh.id, meta.id, deps)
-            else:
-                bind(story_id=refresh.id)
-                await refresh_story(refresh.id, meta.id, deps)
+        for item in articles.events:
+            with log_context(article_id=item.event.id, event_id=item.meta.id):
+                await _attempt(
+                    lambda item=item: on_article_enriched(item.event, item.meta.id, deps),
+                    item.record,
+                    dead_letters,
+                    failed,
+                )
+        for item in coalesce(refreshes.events):
+            refresh = item.event
+            field = "article_id" if refresh.kind == "article" else "story_id"
+            with log_context(event_id=item.meta.id, **{field: refresh.id}):
+                handle = refresh_article if refresh.kind == "article" else refresh_story
+                await _attempt(
+                    lambda item=item, handle=handle: handle(item.event.id, item.meta.id, deps),
+                    item.record,
+                    dead_letters,
+                    failed,
+                )
+        # Dead letters last: a retry of the batch after a failed write must not send them twice.
+        for record, error, attempts in failed:
+            await dead_letters.dead_letter(record, error, attempts=attempts)
 
     return router
+
+
+def coalesce(requests: list[Decoded[RelateRefresh]]) -> list[Decoded[RelateRefresh]]:
+    """The first request for each article or story, in order."""
+    first: dict[tuple[str, str], Decoded[RelateRefresh]] = {}
+    for item in requests:
+        first.setdefault((item.event.kind, item.event.id), item)
+    return list(first.values())
+
+
+async def _attempt(
+    work: Callable[[], Awaitable[None]],
+    record: ConsumerRecord[Any, Any],
+    policy: DeadLetterPolicy,
+    failed: list[tuple[ConsumerRecord[Any, Any], BaseException, int]],
+) -> None:
+    """Do one message's work; a failure that will pass (store or broker down) fails the batch,
+    which is then retried whole (every effect is idempotent); any other is retried here up to
+    the policy's attempts, then the message is set aside for its dead-letter topic."""
+    for attempt in range(1, policy.max_attempts + 1):
+        try:
+            await work()
+            return
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            if isinstance(exc, PermanentError) or attempt == policy.max_attempts:
+                log.exception("message not handled", extra={"attempts": attempt})
+                failed.append((record, exc, attempt))
+                return
+            MESSAGES_RETRIED.labels(policy.service, record.topic).inc()
+            log.warning("handler failed; retrying", extra={"error": repr(exc), "attempt": attempt})
+            await policy.sleep(policy.delay(attempt))
 
 
 async def on_article_enriched(

@@ -77,7 +77,7 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
     return consumer_service(
         settings,
         parts,
-        routers=[build_router(settings, deps)],
+        routers=[build_router(settings, deps, parts.policy)],
         topics=[
             topics.ARTICLES_ENRICHED,
             REFRESH_TOPIC,
