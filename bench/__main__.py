@@ -7,7 +7,7 @@ import logging
 
 from tqdm import tqdm
 
-from . import api, enrichment, extraction, quality, relations, search
+from . import api, enrichment, extraction, pipeline, quality, relations, search
 from .results import RESULTS, Run
 
 PARTS = {
@@ -17,6 +17,7 @@ PARTS = {
     "relations": relations,
     "search": search,
     "api": api,
+    "pipeline": pipeline,
 }
 
 
@@ -25,6 +26,8 @@ def main() -> None:
     parser.add_argument("parts", nargs="*", choices=[*PARTS, []], help="default: all")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    # The benchmarks start the broker and wait for it; aiokafka logs each refused connection.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     run = Run()
     for name in args.parts or list(PARTS):
         part = PARTS[name]

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from newswire_devstack.config import DevstackSettings
+
+from . import plots
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -30,8 +35,18 @@ def machine() -> dict[str, Any]:
         "commit": commit,
         "versions": {
             name: version(name)
-            for name in ("faststream", "aiokafka", "pymongo", "trafilatura", "feedparser", "httpx")
+            for name in (
+                "faststream",
+                "aiokafka",
+                "pymongo",
+                "trafilatura",
+                "feedparser",
+                "httpx",
+                "spacy",
+                "fastapi",
+            )
         },
+        "servers": {"kafka": _setting("kafka_version"), "store": _setting("ferretdb_version")},
     }
 
 
@@ -53,12 +68,31 @@ class Run:
         self.save()
 
     def save(self) -> None:
+        """Write the run's folder, and copy it to ``latest.*`` (the copies are committed)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        document = {"started": self.started.isoformat(), "machine": machine(), "parts": self.parts}
+        about = machine()
+        document = {"started": self.started.isoformat(), "machine": about, "parts": self.parts}
         (self.folder / "results.json").write_text(
             json.dumps(document, indent=2, default=str) + "\n"
         )
-        summary = [f"# Newswire benchmark, {self.started:%Y-%m-%d %H:%M} UTC", "", *self.tables]
-        (self.folder / "summary.md").write_text("\n".join(summary) + "\n")
-        latest = RESULTS / "latest.md"
-        latest.write_text((self.folder / "summary.md").read_text())
+        drawn = plots.draw(self.parts, self.folder)
+        header = [
+            f"# Newswire benchmark, {self.started:%Y-%m-%d %H:%M} UTC",
+            "",
+            f"{about['cores']} cores, Python {about['python']}, Kafka {about['servers']['kafka']}, "
+            f"FerretDB {about['servers']['store']}, commit {about['commit'] or '?'}. "
+            "Every figure below was measured on this machine in this run; full figures in "
+            "`results.json`.",
+            "",
+        ]
+        figures = [f"![{caption}]({{prefix}}{name})\n" for name, caption in drawn]
+        summary = "\n".join([*header, *self.tables, *figures]) + "\n"
+        (self.folder / "summary.md").write_text(summary.replace("{prefix}", ""))
+        (RESULTS / "latest.md").write_text(summary.replace("{prefix}", "latest-"))
+        (RESULTS / "latest.json").write_text((self.folder / "results.json").read_text())
+        for name, _ in drawn:
+            shutil.copyfile(self.folder / name, RESULTS / f"latest-{name}")
+
+
+def _setting(name: str) -> str:
+    return str(getattr(DevstackSettings(), name, "?"))

@@ -1,0 +1,83 @@
+"""PNG plots of one run's figures, drawn from what the parts measured (whichever ran)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+
+import matplotlib.pyplot as plt
+
+
+def draw(parts: dict[str, dict[str, Any]], folder: Path) -> list[tuple[str, str]]:
+    """Draw what the figures allow; (file name, caption) of each plot written."""
+    drawn = []
+    if "pipeline" in parts:
+        drawn.append(_latency(parts["pipeline"], folder / "latency.png"))
+        drawn.append(_throughput(parts["pipeline"], folder / "throughput.png"))
+    if "relations" in parts:
+        drawn.append(_relate_scale(parts["relations"], folder / "relate-scale.png"))
+    return drawn
+
+
+def _latency(figures: dict[str, Any], path: Path) -> tuple[str, str]:
+    runs = figures["latency"]
+    rates = [r["offered_per_second"] for r in runs]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key in ("p50", "p90", "p99", "max"):
+        ax.plot(rates, [r["end_to_end_seconds"][key] for r in runs], marker="o", label=key)
+    ax.set_xlabel("offered rate (articles/s)")
+    ax.set_ylabel("submission to readable (s)")
+    ax.set_title("End-to-end latency against offered rate")
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path.name, "End-to-end latency percentiles against offered rate"
+
+
+def _throughput(figures: dict[str, Any], path: Path) -> tuple[str, str]:
+    ramp = figures["ramp"]
+    offered = [s["offered_per_second"] for s in ramp]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(offered, offered, linestyle="--", color="grey", label="offered")
+    for stage, label in (
+        ("articles.ingested", "ingested"),
+        ("articles.enriched", "enriched"),
+        ("articles.related", "readable"),
+    ):
+        ax.plot(offered, [s["output_per_second"][stage] for s in ramp], marker="o", label=label)
+    ax.axvline(figures["sustained_per_second"], color="black", alpha=0.4, label="highest sustained")
+    ax.set_xlabel("offered rate (articles/s)")
+    ax.set_ylabel("output of the stage (articles/s)")
+    ax.set_title("Throughput per stage during the ramp")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path.name, "Throughput per stage against offered rate"
+
+
+def _relate_scale(figures: dict[str, Any], path: Path) -> tuple[str, str]:
+    rows = sorted((int(n), r) for n, r in figures["scale"].items() if n.isdigit())
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sizes = [n for n, _ in rows]
+    for key, label in (("mean_ms", "mean"), ("p50_ms", "p50"), ("p99_ms", "p99")):
+        ax.plot(sizes, [r[key] for _, r in rows], marker="o", label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("articles stored")
+    ax.set_ylabel("relate cost per article (ms)")
+    ax.set_title("Relate cost against corpus size")
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path.name, "Relate cost per article against corpus size"

@@ -1,0 +1,67 @@
+"""The plumbing limit: a FastStream app that consumes and stores, and does nothing else.
+
+``python -m bench.plumbing BOOTSTRAP TOPIC GROUP COUNT [MONGODB_URL DATABASE]`` consumes
+COUNT messages of TOPIC in consumer group GROUP and, given a store, upserts each one's JSON
+body by its key, as a service writes an article by its id. It is configured as Newswire's
+consumers are (the broker of ``newswire_platform.create_broker``: idempotent producer,
+acks=all; offsets committed after each message), so the gap between its rate and
+Newswire's is what Newswire's processing costs. It prints one JSON line when done: the
+handling times (monotonic ns) of the first and last message and how many it handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+from faststream import AckPolicy, FastStream
+from faststream.kafka import KafkaBroker, KafkaMessage
+from pymongo import AsyncMongoClient
+
+
+def build(
+    bootstrap: str, topic: str, group: str, count: int, store: tuple[str, str] | None
+) -> tuple[FastStream, dict[str, Any]]:
+    broker = KafkaBroker(bootstrap, acks="all", enable_idempotence=True)
+    app = FastStream(broker)
+    seen: dict[str, Any] = {"count": 0, "first": None, "last": None}
+    client: AsyncMongoClient[dict[str, Any]] | None = None
+    if store is not None:
+        client = AsyncMongoClient(store[0])
+        collection = client[store[1]]["plumbing"]
+
+    @broker.subscriber(
+        topic, group_id=group, auto_offset_reset="earliest", ack_policy=AckPolicy.ACK
+    )
+    async def handle(body: dict[str, Any], message: KafkaMessage) -> None:
+        if client is not None:
+            key = (message.raw_message.key or b"").decode()
+            await collection.replace_one({"_id": key}, body, upsert=True)
+        now = time.monotonic_ns()
+        seen["first"] = seen["first"] or now
+        seen["last"] = now
+        seen["count"] += 1
+        if seen["count"] == count:
+            asyncio.get_running_loop().call_soon(app.exit)
+
+    @app.after_shutdown
+    async def close() -> None:
+        if client is not None:
+            await client.close()
+
+    return app, seen
+
+
+def main() -> None:
+    bootstrap, topic, group, count, *rest = sys.argv[1:]
+    store = (rest[0], rest[1]) if rest else None
+    app, seen = build(bootstrap, topic, group, int(count), store)
+    asyncio.run(app.run())
+    print(json.dumps(seen), flush=True)
+
+
+if __name__ == "__main__":
+    main()
