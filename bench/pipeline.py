@@ -7,8 +7,8 @@ namespace. Articles from the dev corpus are submitted as the gateway submits the
 readable when relate publishes its ``articles.related``, which it does after the store
 acknowledged the article with its enrichment and relations. Every copy of a corpus article
 is a distinct article: its own URL, a line naming it, and, from one pass over the corpus to
-the next, publication dates 60 days later (outside relate's 14-day window), so each pass
-relates like the corpus itself and never as near-duplicates of the pass before.
+the next, publication dates six years later (the corpus spans five), so passes never meet in
+relate's 14-day window: each pass relates like the corpus itself.
 
 - Ramp: offered rates rise step by step; a step is sustained when the backlog (submitted,
   not yet readable) stops growing over its second half (slope under 10 % of the rate) and
@@ -85,7 +85,7 @@ class Submissions:
             title=raw["title"][:1000],
             text=f"{raw['text']}\n\nBench dispatch {n}.",
             source=raw.get("source_domain") or "unknown",
-            published_at=published + timedelta(days=60 * generation),
+            published_at=published + timedelta(days=6 * 365 * generation),
             submitted_at=datetime.now(UTC),
         )
         return article_id(canonicalize_url(url)), cloudevents.encode(command, source="/bench")

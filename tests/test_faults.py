@@ -15,6 +15,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from tests.test_relations import reference as relations_by_one_engine
 
 pytestmark = pytest.mark.faults
 
+PASS_DAYS = 6 * 365
 CORPUS = sorted((Path(__file__).parents[1] / "data" / "news-cluster" / "data").glob("*.json"))
 
 
@@ -48,18 +50,23 @@ class FaultSettings(BaseSettings):
 
 def articles(namespace: str, count: int) -> list[dict[str, Any]]:
     """Distinct articles made from the dev corpus: each text is one article's, with a line
-    naming its copy, so that no two are the same text."""
+    naming its copy, so that no two are the same text. Each pass over the corpus is dated
+    six years after the one before (the corpus spans five), so passes never meet in relate's
+    window: every article has as many candidates as in the corpus itself (41 at most), far
+    below relate's cap of 200, beyond which which pairs get scored depends on arrival order."""
     raws = [json.loads(p.read_text()) for p in CORPUS]
     raws = [r for r in raws if len(r.get("text") or "") > 300]
     out = []
     for n in range(count):
         raw = raws[n % len(raws)]
+        published = datetime.fromisoformat(raw["date_publish"]).replace(tzinfo=UTC)
+        published += timedelta(days=PASS_DAYS * (n // len(raws)))
         out.append(
             {
                 "url": f"https://news.example/{namespace}/faults/{n}",
                 "title": raw["title"],
                 "text": f"{raw['text']}\n\nDispatch {n} of the fault test, filed from desk {n % 7}.",
-                "published_at": raw["date_publish"].replace(" ", "T") + "Z",
+                "published_at": published.isoformat(),
                 "source": raw.get("source_domain") or "unknown",
             }
         )
