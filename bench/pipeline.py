@@ -143,6 +143,18 @@ class Tracker:
                 await self._task
 
 
+async def started_producer(bench: BenchStack) -> AIOKafkaProducer:
+    """A producer configured as the gateway's: every replica acknowledges, no duplicates."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bench.settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+    )
+    await producer.start()
+    return producer
+
+
 async def offer(
     producer: AIOKafkaProducer,
     bench: BenchStack,
@@ -322,13 +334,7 @@ async def drive(bench: BenchStack, stack: Stack, progress: tqdm[Any]) -> dict[st
     ports = {name: getattr(stack.settings, f"{name}_port") for name in SERVICES}
     tracker = Tracker(bench)
     await tracker.start()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bench.settings.kafka_bootstrap_servers,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-    )
-    await producer.start()
+    producer = await started_producer(bench)
     submissions = Submissions(bench.prefix.rstrip("."))
     try:
         # Warm-up: models loaded, groups joined, first batches through.
@@ -395,13 +401,7 @@ async def plumbing(progress: tqdm[Any]) -> dict[str, Any]:
         topic = bench.topic(topics.INGEST_REQUESTS)
         submissions = Submissions(bench.prefix.rstrip("."))
         messages = [submissions.next()[1] for _ in range(PLUMBING_MESSAGES)]
-        producer = AIOKafkaProducer(
-            bootstrap_servers=bench.settings.kafka_bootstrap_servers,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=5,
-        )
-        await producer.start()
+        producer = await started_producer(bench)
         try:
             started = time.perf_counter()
             sends = [

@@ -29,15 +29,15 @@ def _latency(figures: dict[str, Any], path: Path) -> tuple[str, str]:
     fig, ax = plt.subplots(figsize=(6, 4))
     for key in ("p50", "p90", "p99", "max"):
         ax.plot(rates, [r["end_to_end_seconds"][key] for r in runs], marker="o", label=key)
-    ax.set_xlabel("offered rate (articles/s)")
-    ax.set_ylabel("submission to readable (s)")
-    ax.set_title("End-to-end latency against offered rate")
     ax.set_ylim(bottom=0)
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _finish(
+        fig,
+        ax,
+        path,
+        "End-to-end latency against offered rate",
+        "offered rate (articles/s)",
+        "submission to readable (s)",
+    )
     return path.name, "End-to-end latency percentiles against offered rate"
 
 
@@ -53,14 +53,14 @@ def _throughput(figures: dict[str, Any], path: Path) -> tuple[str, str]:
     ):
         ax.plot(offered, [s["output_per_second"][stage] for s in ramp], marker="o", label=label)
     ax.axvline(figures["sustained_per_second"], color="black", alpha=0.4, label="highest sustained")
-    ax.set_xlabel("offered rate (articles/s)")
-    ax.set_ylabel("output of the stage (articles/s)")
-    ax.set_title("Throughput per stage during the ramp")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _finish(
+        fig,
+        ax,
+        path,
+        "Throughput per stage during the ramp",
+        "offered rate (articles/s)",
+        "output of the stage (articles/s)",
+    )
     return path.name, "Throughput per stage against offered rate"
 
 
@@ -71,13 +71,24 @@ def _relate_scale(figures: dict[str, Any], path: Path) -> tuple[str, str]:
     for key, label in (("mean_ms", "mean"), ("p50_ms", "p50"), ("p99_ms", "p99")):
         ax.plot(sizes, [r[key] for _, r in rows], marker="o", label=label)
     ax.set_xscale("log")
-    ax.set_xlabel("articles stored")
-    ax.set_ylabel("relate cost per article (ms)")
-    ax.set_title("Relate cost against corpus size")
     ax.set_ylim(bottom=0)
+    _finish(
+        fig,
+        ax,
+        path,
+        "Relate cost against corpus size",
+        "articles stored",
+        "relate cost per article (ms)",
+    )
+    return path.name, "Relate cost per article against corpus size"
+
+
+def _finish(fig: Any, ax: Any, path: Path, title: str, xlabel: str, ylabel: str) -> None:
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-    return path.name, "Relate cost per article against corpus size"
