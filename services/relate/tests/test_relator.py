@@ -208,3 +208,19 @@ def test_an_article_indexed_twice_keeps_what_its_first_arrival_changed() -> None
     assert slot in relator.changes_caused_by(second.id).related, (
         "the older article still needs writing"
     )
+
+
+def test_an_article_knows_every_article_related_to_it_whichever_came_first() -> None:
+    # After a restart the index is rebuilt in an order across partitions that can differ
+    # from the order of first handling: the writer of an article handled again must still
+    # reach the older articles it relates to, even if their insertion recorded the change.
+    first, second = corpus()[0], corpus()[1]
+    for order in ([first, second], [second, first]):
+        relator = built(order)
+        slots = relator.index.slot_of
+        assert slots[first.id] in relator.neighbours(second.id)
+        assert slots[second.id] in relator.neighbours(first.id)
+        assert slots[first.id] in relator.story_members(second.id)
+    unrelated = Relator()
+    unrelated.add(first)
+    assert unrelated.neighbours(first.id) == set()

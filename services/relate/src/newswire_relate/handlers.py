@@ -93,8 +93,11 @@ def build_router(
             await _wait(deps.reader.catch_up())
         for item in articles.events:
             with log_context(article_id=item.event.id, event_id=item.meta.id):
+                replayed = deps.reader.indexed_at_start(item.record.partition, item.record.offset)
                 await _attempt(
-                    lambda item=item: on_article_enriched(item.event, item.meta.id, deps),
+                    lambda item=item, replayed=replayed: on_article_enriched(
+                        item.event, item.meta.id, deps, replayed=replayed
+                    ),
                     item.record,
                     dead_letters,
                     failed,
@@ -151,8 +154,18 @@ async def _attempt(
 
 
 async def on_article_enriched(
-    article: ArticleEnriched, event_id: str, deps: RelateDependencies
+    article: ArticleEnriched, event_id: str, deps: RelateDependencies, *, replayed: bool = False
 ) -> None:
+    """Store the article with its relations, then ask the writers of every other article or
+    story it changed to write theirs again.
+
+    What changed is what the article's insertion into the index changed, plus every article
+    related to it: an article indexed before this one but handled earlier still gets this
+    one into its list. After a restart (``replayed``: indexed in the start-up replay, whose
+    order across partitions can differ from the order of first handling) the members of its
+    story are refreshed too, since a merge it took part in may have been recorded as caused
+    by an article that is not handled again.
+    """
     now = deps.clock()
     relations = relations_of(deps.relator, article.id)
     result = await deps.articles.save(article, relations, now=now)
@@ -164,18 +177,23 @@ async def on_article_enriched(
         return
     event = related_event(article.id, article.version, relations, now)
     await deps.publisher.publish(event, event_id=derive_event_id(event_id, event.event_type))
-    changes = deps.relator.changes_caused_by(article.id)
-    requests: list[RelateRefresh] = []
+    relator = deps.relator
+    changes = relator.changes_caused_by(article.id)
+    slot = relator.index.slot_of[article.id]
+    articles = relator.neighbours(article.id)
+    stories = {relator.graph.story_of(slot)}
     if changes is not None:
-        slot = deps.relator.index.slot_of[article.id]
-        for other in sorted((changes.related | changes.moved) - {slot}):
-            requests.append(
-                RelateRefresh(kind="article", id=deps.relator.id_of(other), requested_at=now)
-            )
-        for story in sorted(changes.stories | set(changes.absorbed)):
-            requests.append(
-                RelateRefresh(kind="story", id=deps.relator.id_of(story), requested_at=now)
-            )
+        articles |= changes.related | changes.moved
+        stories |= changes.stories | set(changes.absorbed)
+    if replayed:
+        articles.update(relator.story_members(article.id))
+    requests = [
+        RelateRefresh(kind="article", id=relator.id_of(other), requested_at=now)
+        for other in sorted(articles - {slot})
+    ] + [
+        RelateRefresh(kind="story", id=relator.id_of(story), requested_at=now)
+        for story in sorted(stories)
+    ]
     await asyncio.gather(
         *(
             deps.publisher.publish(

@@ -40,6 +40,7 @@ class IndexReader:
         self.positions: dict[int, int] = {}
         self._progress = asyncio.Condition()
         self.ready = asyncio.Event()
+        self._ends_at_start: dict[int, int] = {}
         """Set once the index has caught up with the topic as it was at start-up."""
 
     async def start(self) -> None:
@@ -59,6 +60,8 @@ class IndexReader:
         partitions = await self._partitions()
         self._consumer.assign(partitions)
         await self._consumer.seek_to_beginning(*partitions)
+        ends = await self._offsets.end_offsets(partitions)
+        self._ends_at_start = {tp.partition: end for tp, end in ends.items()}
         self.positions = {tp.partition: 0 for tp in partitions}
         self._task = asyncio.create_task(self._run(), name="relate-index-reader")
         asyncio.create_task(self._mark_ready(), name="relate-index-ready")  # noqa: RUF006
@@ -71,6 +74,12 @@ class IndexReader:
         for consumer in (self._consumer, self._offsets):
             if consumer is not None:
                 await consumer.stop()
+
+    def indexed_at_start(self, partition: int, offset: int) -> bool:
+        """Whether this record was in the topic when the reader started, hence indexed in the
+        start-up replay, in an order across partitions that may differ from the order in
+        which the articles were first handled."""
+        return offset < self._ends_at_start.get(partition, 0)
 
     async def wait_for(self, partition: int, offset: int, timeout: float = 120.0) -> None:
         """Until the record at ``offset`` of ``partition`` is in the index."""

@@ -91,6 +91,20 @@ class Relator:
     def changes_caused_by(self, article_id: str) -> Changes | None:
         return self._changes.get(article_id)
 
+    def neighbours(self, article_id: str) -> set[int]:
+        """Slots of every article related to this one (scored, whichever arrived last): the
+        only articles whose related lists this one can be in or push something out of."""
+        slot = self.index.slot_of[article_id]
+        return {
+            other
+            for other in self.index.candidates(slot)
+            if (min(slot, other), max(slot, other)) in self.graph.relations
+        }
+
+    def story_members(self, article_id: str) -> list[int]:
+        """Slots of every article in this article's story."""
+        return list(self.graph.members[self.graph.story_of(self.index.slot_of[article_id])])
+
     def id_of(self, slot: int) -> str:
         return self.index.articles[slot].id
 
