@@ -114,6 +114,9 @@ def test_the_body_is_rendered_once_per_cached_copy() -> None:
     cache.put(two, cache.epoch)
     assert cache.body(two, render) == b"v2"
     assert renders == [1, 2]
+    assert cache.body(two, render, "related:10") == b"v2"  # another shape: rendered apart
+    assert cache.body(two, render, "related:10") == b"v2"
+    assert renders == [1, 2, 2]
 
 
 def test_size_zero_caches_nothing() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from newswire_contracts.readmodel import StoredArticle
 
@@ -24,7 +24,7 @@ __all__ = ["ArticleCache"]
 class _Entry:
     article: StoredArticle
     expires: float
-    body: bytes | None = None
+    bodies: dict[str, bytes] = field(default_factory=dict)
 
 
 class ArticleCache:
@@ -68,14 +68,18 @@ class ArticleCache:
             _, epoch = self._invalidated.popitem(last=False)
             self._forgotten = max(self._forgotten, epoch)
 
-    def body(self, article: StoredArticle, render: Callable[[StoredArticle], bytes]) -> bytes:
-        """``render(article)``, computed once per cached document."""
+    def body(
+        self, article: StoredArticle, render: Callable[[StoredArticle], bytes], variant: str = ""
+    ) -> bytes:
+        """``render(article)``, computed once per cached document and ``variant`` (one
+        response shape: the article, its related list with some limit, ...)."""
         entry = self._live(article.id)
         if entry is None or entry.article is not article:
             return render(article)
-        if entry.body is None:
-            entry.body = render(article)
-        return entry.body
+        body = entry.bodies.get(variant)
+        if body is None:
+            body = entry.bodies[variant] = render(article)
+        return body
 
     def __len__(self) -> int:
         return len(self._entries)

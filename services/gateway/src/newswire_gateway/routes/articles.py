@@ -155,12 +155,16 @@ def render_article(stored: StoredArticle, cache: ArticleCache | None) -> bytes:
     return cache.body(stored, render) if cache is not None else render(stored)
 
 
-@router.get("/{article_id}/related", responses=problem_responses(404, 422, 503))
+@router.get(
+    "/{article_id}/related",
+    response_model=RelatedList,
+    responses=problem_responses(404, 422, 503),
+)
 async def get_related(
     article_id: ArticleIdPath,
     state: State,
     limit: Annotated[int, Query(ge=1, le=100, description="How many, best first")] = 10,
-) -> RelatedList:
+) -> Response:
     """Articles related to this one, best first, with why; newer articles included."""
     try:
         stored = await state.articles.get(article_id)
@@ -170,6 +174,11 @@ async def get_related(
         ) from exc
     if stored is None:
         raise ProblemError(404, f"no article {article_id} (yet): it may still be in processing")
-    return RelatedList(
-        items=[RelatedItem.model_validate(item.model_dump()) for item in stored.related[:limit]]
-    )
+
+    def render(article: StoredArticle) -> bytes:
+        items = [RelatedItem.model_validate(item.model_dump()) for item in article.related[:limit]]
+        return RelatedList(items=items).model_dump_json().encode()
+
+    cache = state.articles.cache
+    body = cache.body(stored, render, f"related:{limit}") if cache is not None else render(stored)
+    return Response(content=body, media_type="application/json")
