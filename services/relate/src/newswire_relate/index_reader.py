@@ -40,8 +40,8 @@ class IndexReader:
         self.positions: dict[int, int] = {}
         self._progress = asyncio.Condition()
         self.ready = asyncio.Event()
-        self._ends_at_start: dict[int, int] = {}
         """Set once the index has caught up with the topic as it was at start-up."""
+        self._ends_at_start: dict[int, int] = {}
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -80,11 +80,6 @@ class IndexReader:
         start-up replay, in an order across partitions that may differ from the order in
         which the articles were first handled."""
         return offset < self._ends_at_start.get(partition, 0)
-
-    async def wait_for(self, partition: int, offset: int, timeout: float = 120.0) -> None:
-        """Until the record at ``offset`` of ``partition`` is in the index."""
-        async with asyncio.timeout(timeout), self._progress:
-            await self._progress.wait_for(lambda: self.positions.get(partition, 0) > offset)
 
     async def catch_up(self, timeout: float = 120.0) -> None:
         """Until everything in the topic right now is in the index."""
