@@ -21,11 +21,10 @@ The ratio of the two rates is the share of the server's capacity the gateway kee
 doing its work (goal ≥ 0.5). CPU seconds of the server, the store, the load generator and
 the rest of the machine over each run (warm-up included) show what was busy.
 
-Server configuration: the gateway as deployed, ``newswire_platform.service.serve`` (uvicorn,
-one worker, access log off), and the bare app through the same function. uvicorn would pick
-httptools if it were installed; it is not a dependency of the workspace, so both parse
-HTTP with h11. The loop is asyncio's: ``run`` starts it with ``asyncio.run`` (uvloop is not
-installed either, and would need a loop factory there). The table says which was used.
+Server configuration: the gateway as deployed, ``newswire_platform.service.run`` (uvicorn,
+one worker, access log off, httptools' HTTP parser, the uvloop event loop: what
+``uvicorn[standard]`` runs with), and the bare app through the same function. The table says
+which loop and parser were used.
 
 The load generator is Python, in its own process, so the benchmark needs nothing installed;
 it reports its own CPU use, from which the table gives its ceiling (requests per second of
@@ -47,13 +46,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import httpx
 from newswire_cli.submit import submit_paths, wait_for_article
 from newswire_devstack.stack import Stack
+from newswire_platform import ServiceSettings
 from tqdm import tqdm
 
 from .stack import BenchStack, free_port, infrastructure, process_cpu_seconds, service_stack
@@ -70,10 +69,8 @@ STEPS = 8
 
 def server_configuration() -> str:
     """What uvicorn runs with under ``newswire_platform.service.run``."""
-    http = "httptools" if find_spec("httptools") else "h11 (httptools is not installed)"
-    # run() starts the loop with asyncio.run, so uvicorn's loop setting never applies.
-    loop = "asyncio" + (" (uvloop is not installed)" if not find_spec("uvloop") else "")
-    return f"uvicorn, 1 worker, access log off, HTTP {http}, loop {loop}"
+    loop = ServiceSettings.model_fields["event_loop"].default
+    return f"uvicorn, 1 worker, access log off, HTTP httptools, loop {loop}"
 
 
 async def related_settled(gateway: str, article: str, timeout: float = 30.0) -> int:

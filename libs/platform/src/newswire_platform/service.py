@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+import uvloop
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
@@ -181,7 +182,9 @@ def consumer_service(
 def run(settings: ServiceSettings, build_app: Callable[[], Any]) -> None:
     """Entry point body: configure logging, build the app, serve it until stopped."""
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
-    asyncio.run(serve(build_app(), settings))
+    loop_factory = uvloop.new_event_loop if settings.event_loop == "uvloop" else None
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(serve(build_app(), settings))
 
 
 async def serve(app: Any, settings: ServiceSettings) -> None:
@@ -194,6 +197,7 @@ async def serve(app: Any, settings: ServiceSettings) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=30,
+        http="httptools",  # uvicorn's C parser (its default when installed); h11 is pure Python
     )
     server = uvicorn.Server(config)
     await server.serve()

@@ -61,6 +61,10 @@ class ServiceSettings(BaseSettings):
     log_format: Literal["json", "console"] = Field(
         default="json", description="json for machines (the default), console for people."
     )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop",
+        description="uvloop (libuv; the production choice) or asyncio's own loop.",
+    )
     http_host: str = Field(
         default="127.0.0.1", description="Bind address of the service's HTTP endpoints."
     )

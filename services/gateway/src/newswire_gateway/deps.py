@@ -12,14 +12,16 @@ from .state import GatewayState
 __all__ = ["State", "WriteAccess"]
 
 
-def _state(request: Request) -> GatewayState:
+# Dependencies are coroutines: FastAPI runs a plain function dependency in a worker thread,
+# which would cost every request a thread hand-off for a dictionary lookup.
+async def _state(request: Request) -> GatewayState:
     return request.app.state.gateway  # type: ignore[no-any-return]
 
 
 State = Annotated[GatewayState, Depends(_state)]
 
 
-def _require_api_key(
+async def _require_api_key(
     state: State,
     authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
 ) -> None:
