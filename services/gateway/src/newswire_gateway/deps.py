@@ -9,13 +9,17 @@ from fastapi import Depends, Header, Request
 from .auth import check_api_key
 from .state import GatewayState
 
-__all__ = ["State", "WriteAccess"]
+__all__ = ["State", "WriteAccess", "gateway_state"]
+
+
+def gateway_state(request: Request) -> GatewayState:
+    return request.app.state.gateway  # type: ignore[no-any-return]
 
 
 # Dependencies are coroutines: FastAPI runs a plain function dependency in a worker thread,
 # which would cost every request a thread hand-off for a dictionary lookup.
 async def _state(request: Request) -> GatewayState:
-    return request.app.state.gateway  # type: ignore[no-any-return]
+    return gateway_state(request)
 
 
 State = Annotated[GatewayState, Depends(_state)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -110,6 +111,15 @@ class ArticleReader:
             if found is not None and found.id == article_id:  # aliases are not cached
                 self.cache.put(found, read_at)
         return found
+
+    def rendered(
+        self, article: StoredArticle, render: Callable[[StoredArticle], bytes], variant: str = ""
+    ) -> bytes:
+        """``render(article)``, computed once per cached copy of the article and ``variant``
+        (one response shape) when the cache is on."""
+        if self.cache is None:
+            return render(article)
+        return self.cache.body(article, render, variant)
 
     async def _read(self, article_id: str) -> StoredArticle | None:
         document = await self._articles.find_one({"_id": article_id})

@@ -13,9 +13,8 @@ from newswire_contracts.readmodel import StoredArticle, search_terms
 from pydantic import AwareDatetime
 from pymongo.errors import PyMongoError
 
-from newswire_gateway.article_cache import ArticleCache
 from newswire_gateway.cursors import decode_cursor, encode_cursor
-from newswire_gateway.deps import State, WriteAccess
+from newswire_gateway.deps import State, WriteAccess, gateway_state
 from newswire_gateway.http_cache import json_with_etag
 from newswire_gateway.problems import ProblemError, problem_responses
 from newswire_gateway.schemas import (
@@ -27,7 +26,7 @@ from newswire_gateway.schemas import (
     RelatedList,
     SubmitArticle,
 )
-from newswire_gateway.store import ArticleQuery
+from newswire_gateway.store import ArticleQuery, ArticleReader
 
 log = logging.getLogger(__name__)
 
@@ -128,31 +127,20 @@ async def list_articles(
     )
 
 
+# The two reads by id below are the API's busiest routes: they take the gateway's state from
+# the request rather than through the State dependency, which would add a dependency to solve
+# to every request (about 15 µs of the ~80 µs a cached read costs the app).
+
+
 @router.get("/{article_id}", response_model=Article, responses=problem_responses(404, 422, 503))
-async def get_article(article_id: ArticleIdPath, state: State, request: Request) -> Response:
+async def get_article(article_id: ArticleIdPath, request: Request) -> Response:
     """One article with its enrichment; 404 until it has been processed.
 
     Answers 304 to an If-None-Match with its current ETag.
     """
-    try:
-        stored = await state.articles.get(article_id)
-    except PyMongoError as exc:
-        raise ProblemError(
-            503, "the store is unavailable; retry shortly", headers={"Retry-After": "5"}
-        ) from exc
-    if stored is None:
-        raise ProblemError(404, f"no article {article_id} (yet): it may still be in processing")
-    body = render_article(stored, state.articles.cache)
-    return json_with_etag(request, body)
-
-
-def render_article(stored: StoredArticle, cache: ArticleCache | None) -> bytes:
-    """The article's JSON, rendered once per cached copy."""
-
-    def render(article: StoredArticle) -> bytes:
-        return Article.from_stored(article).model_dump_json().encode()
-
-    return cache.body(stored, render) if cache is not None else render(stored)
+    reader = gateway_state(request).articles
+    stored = await _stored(reader, article_id)
+    return json_with_etag(request, reader.rendered(stored, _article_json))
 
 
 @router.get(
@@ -162,23 +150,34 @@ def render_article(stored: StoredArticle, cache: ArticleCache | None) -> bytes:
 )
 async def get_related(
     article_id: ArticleIdPath,
-    state: State,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=100, description="How many, best first")] = 10,
 ) -> Response:
     """Articles related to this one, best first, with why; newer articles included."""
+    reader = gateway_state(request).articles
+    stored = await _stored(reader, article_id)
+
+    def render(article: StoredArticle) -> bytes:
+        items = [RelatedItem.model_validate(item.model_dump()) for item in article.related[:limit]]
+        return RelatedList(items=items).model_dump_json().encode()
+
+    return Response(
+        content=reader.rendered(stored, render, f"related:{limit}"),
+        media_type="application/json",
+    )
+
+
+async def _stored(reader: ArticleReader, article_id: str) -> StoredArticle:
     try:
-        stored = await state.articles.get(article_id)
+        stored = await reader.get(article_id)
     except PyMongoError as exc:
         raise ProblemError(
             503, "the store is unavailable; retry shortly", headers={"Retry-After": "5"}
         ) from exc
     if stored is None:
         raise ProblemError(404, f"no article {article_id} (yet): it may still be in processing")
+    return stored
 
-    def render(article: StoredArticle) -> bytes:
-        items = [RelatedItem.model_validate(item.model_dump()) for item in article.related[:limit]]
-        return RelatedList(items=items).model_dump_json().encode()
 
-    cache = state.articles.cache
-    body = cache.body(stored, render, f"related:{limit}") if cache is not None else render(stored)
-    return Response(content=body, media_type="application/json")
+def _article_json(article: StoredArticle) -> bytes:
+    return Article.from_stored(article).model_dump_json().encode()

@@ -28,6 +28,7 @@ from newswire_gateway.comments import Comment
 from newswire_gateway.deps import State
 from newswire_gateway.problems import ProblemError
 from newswire_gateway.routes.comments import NewComment, post_comment
+from newswire_gateway.routing import add_routes
 from newswire_gateway.state import GatewayState
 from newswire_gateway.store import ArticleQuery
 
@@ -74,7 +75,7 @@ _ENTITY_KINDS = {
 
 def install(app: FastAPI) -> None:
     """Serve the pages and their static files from ``app``."""
-    app.include_router(router)
+    add_routes(app, router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
