@@ -20,6 +20,7 @@ import httpx
 import pytest
 from newswire_devstack.browser import CHROMIUM, CHROMIUM_ARGS
 from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.support import eventually
 
@@ -123,13 +124,28 @@ async def _submit_comment(page: Page, author: str, body: str) -> None:
     for _ in range(4):
         await page.fill("#comment-author", author)
         await page.fill("#comment-body", body)
-        await page.click(".comment-form button[type=submit]")
+        async with page.expect_response(
+            lambda r: r.request.method == "POST" and r.url.endswith("/comments")
+        ) as posting:
+            await page.click(".comment-form button[type=submit]")
+        answered = await posting.value
         posted = page.locator("#comments .comment-body", has_text=body)
         refused = page.locator("#comments .error")
         await expect(posted.or_(refused).first).to_be_visible(timeout=15_000)
         if await posted.count():
             return
-        message = await refused.inner_text()
+        try:
+            message = await refused.inner_text(timeout=5_000)
+        except PlaywrightTimeoutError:
+            section = (
+                await page.locator("#comments").inner_html()
+                if await page.locator("#comments").count()
+                else "(no #comments)"
+            )
+            raise AssertionError(
+                f"the comments section changed under the test: POST answered "
+                f"{answered.status}, page now {page.url}, #comments: {section[:2000]}"
+            ) from None
         wait = re.search(r"in (\d+) s", message)
         assert wait, f"the comment was refused: {message}"
         await asyncio.sleep(int(wait.group(1)) + 1)

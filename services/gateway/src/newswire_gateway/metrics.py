@@ -26,6 +26,9 @@ class RequestMetrics:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Each labelled series looked up once (labels() takes a lock and builds a key); as
+        # bounded as the series themselves.
+        self._series: dict[tuple[str, str, int], tuple[Histogram, Counter]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,8 +42,19 @@ class RequestMetrics:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 route = getattr(scope.get("route"), "path", "unmatched")
-                LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
-                REQUESTS.labels(scope["method"], route, str(status)).inc()
+                latency, requests = self._labelled(scope["method"], route, status)
+                latency.observe(time.perf_counter() - started)
+                requests.inc()
             await send(message)
 
         await self.app(scope, receive, observed)
+
+    def _labelled(self, method: str, route: str, status: int) -> tuple[Histogram, Counter]:
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                LATENCY.labels(method, route),
+                REQUESTS.labels(method, route, str(status)),
+            )
+        return series

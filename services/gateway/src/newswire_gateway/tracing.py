@@ -20,15 +20,18 @@ class RequestTracing:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"traceparent", b"").decode("latin-1") or None
-        with traced(incoming) as traceparent, log_context(trace_id=trace_id_of(traceparent)):
+        incoming = next(
+            (value.decode("latin-1") for name, value in scope["headers"] if name == b"traceparent"),
+            None,
+        )
+        with traced(incoming) as traceparent:
+            trace_id = str(trace_id_of(traceparent))
+            header = (b"x-trace-id", trace_id.encode())
 
             async def with_trace_id(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    message["headers"] = [
-                        *message.get("headers", []),
-                        (b"x-trace-id", str(trace_id_of(traceparent)).encode()),
-                    ]
+                    message["headers"] = [*message.get("headers", []), header]
                 await send(message)
 
-            await self.app(scope, receive, with_trace_id)
+            with log_context(trace_id=trace_id):
+                await self.app(scope, receive, with_trace_id)
