@@ -8,6 +8,7 @@ entries: it says little about relatedness anyway.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 
 from .features import Features
@@ -49,21 +50,37 @@ class CandidateIndex:
         return slot, new
 
     def candidates(self, slot: int) -> list[int]:
-        """Slots sharing at least one key with ``slot`` within the window, most keys first."""
+        """Slots sharing at least one key with ``slot`` within the window, most keys first
+        (then by id: ids are unique, so the order is total and the same whatever the order
+        in which articles were filed)."""
         features = self.articles[slot]
+        articles = self.articles
         day = int(features.time // DAY)
+        first, last = day - self.window_days, day + self.window_days
         shared: Counter[int] = Counter()
+        edges: list[int] = []
         for key in features.keys:
-            for d in range(day - self.window_days, day + self.window_days + 1):
+            for d in range(first, last + 1):
                 posting = self._postings.get((key, d))
                 if posting:
-                    shared.update(posting[-self.per_key_day_cap :])
-        shared.pop(slot, None)
+                    recent = posting[-self.per_key_day_cap :]
+                    # Only an article filed on the window's first or last day can be further
+                    # than the window apart: only those are looked at one by one.
+                    if d in (first, last):
+                        edges.extend(recent)
+                    else:
+                        shared.update(recent)
         limit = self.window_days * DAY
-        near = [
-            (count, other)
-            for other, count in shared.items()
-            if abs(self.articles[other].time - features.time) <= limit
-        ]
-        near.sort(key=lambda item: (-item[0], self.articles[item[1]].id))
-        return [other for _, other in near[: self.max_candidates]]
+        shared.update(o for o in edges if abs(articles[o].time - features.time) <= limit)
+        shared.pop(slot, None)
+        by_rank = lambda o: (-shared[o], articles[o].id)  # noqa: E731
+        if len(shared) <= self.max_candidates:
+            return sorted(shared, key=by_rank)
+        # The count of the last one taken; everything above it is in, ties go by id. Only
+        # the tied ones need their ids: the long tail sharing one key is mostly never read.
+        threshold = heapq.nlargest(self.max_candidates, shared.values())[-1]
+        above = sorted((o for o, c in shared.items() if c > threshold), key=by_rank)
+        tied = [o for o, c in shared.items() if c == threshold]
+        return above + heapq.nsmallest(
+            self.max_candidates - len(above), tied, key=lambda o: articles[o].id
+        )

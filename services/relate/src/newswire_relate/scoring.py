@@ -39,21 +39,22 @@ class Relation:
 def relation_between(a: Features, b: Features, weights: Weights) -> Relation:
     """Symmetric: the same relation whichever article comes first."""
     text = _dot(a.terms, b.terms)
-    shared = a.entities.keys() & b.entities.keys()
-    union = a.entities.keys() | b.entities.keys()
-    entity = (
-        sum(min(a.entities[k], b.entities[k]) for k in shared)
-        / sum(max(a.entities.get(k, 0.0), b.entities.get(k, 0.0)) for k in union)
-        if union
-        else 0.0
-    )
+    shared = {k: min(a.entities[k], b.entities[k]) for k in a.entities.keys() & b.entities.keys()}
+    overlap = sum(shared.values())
+    # Weighted Jaccard: the shared weight over the union's; max(x, y) = x + y - min(x, y),
+    # so the union's weight comes from the two totals without walking the union.
+    union = sum(a.entities.values()) + sum(b.entities.values()) - overlap
+    entity = overlap / union if union > 0 else 0.0
     similarity = weights.text * text + (1 - weights.text) * entity
     apart = abs(a.time - b.time) / DAY
     score = similarity * math.exp(-apart / (2 * weights.decay_days))
     duplicate = float(np.mean(a.signature == b.signature)) >= weights.duplicate_min
-    names = sorted(shared, key=lambda k: (-min(a.entities[k], b.entities[k]), k))[:5]
+    score = round(min(1.0, max(0.0, 1.0 if duplicate else score)), 4)
+    names: list[str] = []
+    if duplicate or score >= weights.related_min:  # weaker relations are never shown
+        names = sorted(shared, key=lambda k: (-shared[k], k))[:5]
     return Relation(
-        score=round(min(1.0, max(0.0, 1.0 if duplicate else score)), 4),
+        score=score,
         duplicate=duplicate,
         shared_entities=tuple(name.split(":", 1)[1] for name in names),
     )
