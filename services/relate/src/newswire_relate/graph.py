@@ -41,7 +41,8 @@ class RelationGraph:
         self.keep = keep
         # slot -> [(-score, other id, other slot)], best first; ids break ties the same way everywhere
         self.related: dict[int, list[tuple[float, str, int]]] = {}
-        self.relations: dict[tuple[int, int], Relation] = {}
+        # slot -> {other slot: their relation}, both ways (one Relation object per pair)
+        self._relations: dict[int, dict[int, Relation]] = {}
         self._parent: dict[int, int] = {}
         self.members: dict[int, list[int]] = {}
 
@@ -64,7 +65,8 @@ class RelationGraph:
         for other, relation in relations:
             if relation.score < related_min and not relation.duplicate:
                 continue
-            self.relations[(min(slot, other), max(slot, other))] = relation
+            self._relations.setdefault(slot, {})[other] = relation
+            self._relations.setdefault(other, {})[slot] = relation
             if self._offer(slot, other, relation.score):
                 changes.related.add(slot)
             if self._offer(other, slot, relation.score):
@@ -74,7 +76,11 @@ class RelationGraph:
         return changes
 
     def relation(self, a: int, b: int) -> Relation:
-        return self.relations[(min(a, b), max(a, b))]
+        return self._relations[a][b]
+
+    def related_to(self, slot: int) -> set[int]:
+        """Every slot with a relation to this one, whichever of the two arrived last."""
+        return set(self._relations.get(slot, ()))
 
     def story_of(self, slot: int) -> int:
         root = slot

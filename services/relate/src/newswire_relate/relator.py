@@ -94,12 +94,7 @@ class Relator:
     def neighbours(self, article_id: str) -> set[int]:
         """Slots of every article related to this one (scored, whichever arrived last): the
         only articles whose related lists this one can be in or push something out of."""
-        slot = self.index.slot_of[article_id]
-        return {
-            other
-            for other in self.index.candidates(slot)
-            if (min(slot, other), max(slot, other)) in self.graph.relations
-        }
+        return self.graph.related_to(self.index.slot_of[article_id])
 
     def story_members(self, article_id: str) -> list[int]:
         """Slots of every article in this article's story."""
