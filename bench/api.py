@@ -10,8 +10,8 @@ measured window), one target at a time:
 
 - ``GET /v1/articles/{id}`` and ``GET /v1/articles/{id}/related`` of the gateway as deployed:
   the article comes from the gateway's article cache (kept until relate announces a change),
-  the response is rendered (the article's JSON once per cached copy, the related list every
-  time) with its ETag;
+  each response body (the article's JSON, the related list) is rendered once per cached copy,
+  the article's ETag hashed from it on each request;
 - ``GET /v1/articles/{id}`` of a second gateway with the cache off
   (``NEWSWIRE_ARTICLE_CACHE_SIZE=0``): a read from FerretDB, the MongoDB-wire store on SQLite,
   by ``_id``, validation and serialisation on every request;

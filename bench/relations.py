@@ -24,6 +24,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
 import random
 import statistics
 import time
@@ -35,6 +36,7 @@ from typing import Any
 
 import numpy as np
 from newswire_contracts import ArticleEnriched, ArticleIngested, article_id, canonicalize_url
+from newswire_devstack.processes import resident_bytes
 from newswire_relate.features import Features, features_of
 from newswire_relate.index_reader import settle_index
 from newswire_relate.relator import Relator
@@ -148,11 +150,6 @@ def generated(
     return out
 
 
-def resident_mb() -> float:
-    status = Path("/proc/self/status").read_text()
-    return int(status.split("VmRSS:", 1)[1].split()[0]) / 1024
-
-
 def scale(templates: list[Features], progress: tqdm[Any]) -> dict[str, Any]:
     results = {}
     for size in SIZES:
@@ -180,7 +177,7 @@ def scale(templates: list[Features], progress: tqdm[Any]) -> dict[str, Any]:
             "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
             # This process's resident memory now (ru_maxrss would be the peak of every part
             # run before this one in the same make bench).
-            "rss_mb": resident_mb(),
+            "rss_mb": resident_bytes(os.getpid()) / 2**20,
         }
         del relator
         gc.unfreeze()

@@ -24,6 +24,7 @@ import pytest
 from newswire_contracts import article_id, canonicalize_url
 from newswire_devstack.components import SERVICES
 from newswire_devstack.config import DevstackSettings
+from newswire_devstack.processes import resident_bytes
 from newswire_devstack.stack import Stack
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo import AsyncMongoClient
@@ -151,14 +152,6 @@ class MemorySampler:
 
 
 MIB = 1024 * 1024
-
-
-def resident_bytes(pid: int) -> int:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 @pytest.fixture(scope="module")

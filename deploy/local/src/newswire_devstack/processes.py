@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ProcessManager", "ProcessSpec", "StartError"]
+__all__ = ["ProcessManager", "ProcessSpec", "StartError", "resident_bytes"]
 
 
 class StartError(RuntimeError):
@@ -157,6 +157,15 @@ def _port_in_use(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def resident_bytes(pid: int) -> int:
+    """A process's resident memory now (0 once it is gone), from /proc."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _alive(pid: int) -> bool:
