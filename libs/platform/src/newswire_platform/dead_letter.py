@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -179,6 +179,32 @@ class DeadLetterPolicy:
     def delay(self, attempt: int) -> float:
         """Backoff before retry number ``attempt`` (1-based): doubling, capped."""
         return min(self.max_delay, self.initial_delay * 2 ** (attempt - 1))
+
+    async def attempt(
+        self, work: Callable[[], Awaitable[None]], record: ConsumerRecord[Any, Any]
+    ) -> tuple[BaseException, int] | None:
+        """Do the work of one message of a batch, for batch handlers (the middleware sees
+        whole batches): ``None`` once done; the error and the attempts made when the message
+        is for the dead-letter topic (a permanent error at once, any other after
+        ``max_attempts``), to be sent after the batch so that a retried batch does not send
+        it twice. A failure that will pass (store or broker down) is raised, failing the
+        batch, which is then retried whole: every effect is idempotent."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await work()
+                return None
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                if isinstance(exc, _PERMANENT) or attempt == self.max_attempts:
+                    log.exception("message not handled", extra={"attempts": attempt})
+                    return exc, attempt
+                MESSAGES_RETRIED.labels(self.service, record.topic).inc()
+                log.warning(
+                    "handler failed; retrying", extra={"error": repr(exc), "attempt": attempt}
+                )
+                await self.sleep(self.delay(attempt))
+        raise AssertionError("unreachable: the last attempt returns")
 
     def middleware(self, msg: Any, /, *, context: Any) -> _DeadLetterMiddleware:
         """The FastStream broker middleware factory."""

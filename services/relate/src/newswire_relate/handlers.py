@@ -20,13 +20,10 @@ from newswire_platform import (
     DeadLetterPolicy,
     Decoded,
     EventPublisher,
-    PermanentError,
     TransientError,
     decode_batch,
     log_context,
 )
-from newswire_platform.dead_letter import is_transient
-from newswire_platform.metrics import MESSAGES_RETRIED
 
 from .config import RelateSettings
 from .documents import related_event, relations_of, story_document, story_event
@@ -87,6 +84,14 @@ def build_router(
         failed: list[tuple[ConsumerRecord[Any, Any], BaseException, int]] = [
             (record, error, 1) for record, error in (*articles.invalid, *refreshes.invalid)
         ]
+
+        async def attempt(
+            work: Callable[[], Awaitable[None]], record: ConsumerRecord[Any, Any]
+        ) -> None:
+            failure = await dead_letters.attempt(work, record)
+            if failure is not None:
+                failed.append((record, *failure))
+
         if articles.events or refreshes.events:
             # Everything in the topic now: a refresh request for an article that came before
             # the article was stored was skipped, so its relations must be complete.
@@ -94,24 +99,20 @@ def build_router(
         for item in articles.events:
             with log_context(article_id=item.event.id, event_id=item.meta.id):
                 replayed = deps.reader.indexed_at_start(item.record.partition, item.record.offset)
-                await _attempt(
+                await attempt(
                     lambda item=item, replayed=replayed: on_article_enriched(
                         item.event, item.meta.id, deps, replayed=replayed
                     ),
                     item.record,
-                    dead_letters,
-                    failed,
                 )
         for item in coalesce(refreshes.events):
             refresh = item.event
             field = "article_id" if refresh.kind == "article" else "story_id"
             with log_context(event_id=item.meta.id, **{field: refresh.id}):
                 handle = refresh_article if refresh.kind == "article" else refresh_story
-                await _attempt(
+                await attempt(
                     lambda item=item, handle=handle: handle(item.event.id, item.meta.id, deps),
                     item.record,
-                    dead_letters,
-                    failed,
                 )
         # Dead letters last: a retry of the batch after a failed write must not send them twice.
         for record, error, attempts in failed:
@@ -126,31 +127,6 @@ def coalesce(requests: list[Decoded[RelateRefresh]]) -> list[Decoded[RelateRefre
     for item in requests:
         first.setdefault((item.event.kind, item.event.id), item)
     return list(first.values())
-
-
-async def _attempt(
-    work: Callable[[], Awaitable[None]],
-    record: ConsumerRecord[Any, Any],
-    policy: DeadLetterPolicy,
-    failed: list[tuple[ConsumerRecord[Any, Any], BaseException, int]],
-) -> None:
-    """Do one message's work; a failure that will pass (store or broker down) fails the batch,
-    which is then retried whole (every effect is idempotent); any other is retried here up to
-    the policy's attempts, then the message is set aside for its dead-letter topic."""
-    for attempt in range(1, policy.max_attempts + 1):
-        try:
-            await work()
-            return
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            if isinstance(exc, PermanentError) or attempt == policy.max_attempts:
-                log.exception("message not handled", extra={"attempts": attempt})
-                failed.append((record, exc, attempt))
-                return
-            MESSAGES_RETRIED.labels(policy.service, record.topic).inc()
-            log.warning("handler failed; retrying", extra={"error": repr(exc), "attempt": attempt})
-            await policy.sleep(policy.delay(attempt))
 
 
 async def on_article_enriched(
