@@ -190,6 +190,27 @@ async def pipeline(
         yield started
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """A failed test that ran the pipeline reports the end of each service's log.
+
+    A failure on a CI machine is otherwise seen only from the outside (a timeout); what the
+    services said is what explains it.
+    """
+    report = yield
+    pipeline = getattr(item, "funcargs", {}).get("pipeline")
+    if report.failed and call.when == "call" and isinstance(pipeline, Pipeline):
+        processes = pipeline.stack.processes
+        for log in sorted(processes.logs_dir.glob("*.log")):
+            lines = [
+                line[:400]
+                for line in processes.log_tail(log.stem, 400).splitlines()
+                if '"uvicorn.access"' not in line and '"httpx"' not in line
+            ]
+            report.sections.append((f"service log: {log.stem}", "\n".join(lines[-40:])))
+    return report
+
+
 def pytest_configure() -> None:
     # The fixtures probe a broker that may still be starting; aiokafka logs each refusal.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)

@@ -115,6 +115,22 @@ async def test_two_instances_split_the_feeds_and_never_poll_one_at_once(
     used = set().union(*agents.values())
     assert used == {INGEST_USER_AGENT, SECOND_USER_AGENT}, "both instances took a share"
 
+    # The instance left takes the stopped one's feeds back (and the next test starts with
+    # the group settled, not in the middle of this rebalance).
+    stopped = {p: polls(p) for p in paths}
+
+    def polled_by_first_since_stop(path: str) -> bool:
+        return any(
+            r.headers.get("user-agent") == INGEST_USER_AGENT
+            for r in web.requests_to(path)[stopped[path] :]
+        )
+
+    await eventually(
+        lambda: _async(all(polled_by_first_since_stop(p) for p in paths)),
+        timeout=90,
+        what="the first instance to poll every feed again",
+    )
+
 
 async def _async(value: bool) -> bool:
     return value

@@ -85,13 +85,19 @@ def serve(
 async def feed_status(
     client: httpx.AsyncClient, identifier: str, ready: Callable[[dict[str, Any]], bool]
 ) -> dict[str, Any]:
+    seen: list[dict[str, Any]] = []
+
     async def probe() -> dict[str, Any] | None:
         response = await client.get(f"/v1/feeds/{identifier}")
         assert response.status_code == 200, response.text
         feed = response.json()
+        seen[:] = [feed["status"]]
         return feed if ready(feed["status"]) else None
 
-    return await eventually(probe, timeout=60, what=f"feed {identifier} status")
+    try:
+        return await eventually(probe, timeout=60, what=f"feed {identifier} status")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; its last status: {seen}") from None
 
 
 async def served(

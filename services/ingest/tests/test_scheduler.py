@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from newswire_ingest.poller import PollOutcome
+from newswire_ingest.poller import PollOutcome, PollProgress
 from newswire_ingest.schedule import PollTiming
 from newswire_ingest.scheduler import FeedScheduler
 from newswire_ingest.store import FeedState, FeedStore
@@ -33,7 +33,7 @@ class RecordingPoller:
         self.polled: list[str] = []
         self.failing = failing
 
-    async def poll(self, state: FeedState) -> PollOutcome:
+    async def poll(self, state: FeedState, progress: PollProgress | None = None) -> PollOutcome:
         self.polled.append(state.id)
         if state.id in self.failing:
             return PollOutcome(
@@ -142,6 +142,40 @@ async def test_a_failing_feed_backs_off_and_honours_retry_after(store: FeedStore
     assert saved.next_fetch_at >= datetime.now(UTC) + timedelta(seconds=8990), (
         "Retry-After of 9000 s honoured"
     )
+
+
+class AbandonedPoller:
+    """Publishes one article of the feed, then hangs on the next, as a slow page would."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def poll(self, state: FeedState, progress: PollProgress) -> PollOutcome:
+        progress.published += 1
+        self.started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("not reached")
+
+
+async def test_a_poll_abandoned_by_a_rebalance_still_counts_what_it_published(
+    store: FeedStore,
+) -> None:
+    """The next poll will not publish those articles again, so only this one can count them."""
+    abandoned = feed("f", partition=1, due_in=-1)
+    await store.save(abandoned.model_copy(update={"articles_published": 4}))
+    poller = AbandonedPoller()
+    scheduler = FeedScheduler(store, poller, TIMING, clock=lambda: datetime.now(UTC))  # type: ignore[arg-type]
+    await scheduler.assign([1])
+    await scheduler.start()
+    try:
+        await asyncio.wait_for(poller.started.wait(), timeout=10)
+        await asyncio.wait_for(scheduler.revoke([1]), timeout=10)
+    finally:
+        await scheduler.stop()
+    saved = await store.get(abandoned.id)
+    assert saved is not None
+    assert saved.articles_published == 5
+    assert saved.last_fetch_at is None, "nothing else of the abandoned poll is saved"
 
 
 async def _failed(store: FeedStore, feed_id: str) -> FeedState | None:

@@ -9,17 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from newswire_contracts import InvalidURLError, article_id, canonicalize_url
+from newswire_contracts import ArticleIngested, InvalidURLError, article_id, canonicalize_url
 from newswire_platform import PermanentError
 
 from .articles import MIN_EXTRACTED_CHARS, build_article, choose_canonical
+from .cancellation import run_to_completion
 from .feeds import FeedEntry, FeedParseError, ParsedFeed, entry_text, parse_feed
 from .fetch import Fetcher, FetchError, freshness_seconds
 from .pages import fetch_page
 from .publishing import ArticleSink
 from .store import ArticleVersions, FeedState
 
-__all__ = ["FeedPoller", "PollOutcome"]
+__all__ = ["FeedPoller", "PollOutcome", "PollProgress"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,19 @@ class PollOutcome:
     site_url: str | None = None
 
 
+@dataclass
+class PollProgress:
+    """What a poll under way has done so far: kept if the poll is abandoned midway."""
+
+    published: int = 0
+
+
+@dataclass(frozen=True)
+class _EntryFailed:
+    reason: str
+    retry: bool  # a transient failure (a page that timed out): try the entry again next poll
+
+
 class FeedPoller:
     """Fetches a feed and ingests its entries, with full text from the page when needed."""
 
@@ -74,7 +88,9 @@ class FeedPoller:
         self._clock = clock
         self._pages = asyncio.Semaphore(page_concurrency)
 
-    async def poll(self, state: FeedState) -> PollOutcome:
+    async def poll(self, state: FeedState, progress: PollProgress | None = None) -> PollOutcome:
+        """Poll the feed once. ``progress`` counts, as they happen, the entries published."""
+        progress = progress if progress is not None else PollProgress()
         now = self._clock()
         try:
             fetched = await self._fetcher.get(
@@ -111,24 +127,33 @@ class FeedPoller:
             (e.published_at for e in entries if e.published_at), reverse=True
         )[:50]
         results = await asyncio.gather(
-            *(self._ingest_entry(entry, feed, state) for entry in entries)
+            *(self._ingest_entry(entry, feed, state, progress) for entry in entries)
         )
+        retried = 0
         for result in results:
             if result in ("new", "changed"):
                 outcome.published += 1
-            elif result not in ("unchanged", "skipped"):
+            elif isinstance(result, _EntryFailed):
                 outcome.entry_errors += 1
-                outcome.last_entry_error = result
+                outcome.last_entry_error = result.reason
+                retried += result.retry
+        if retried:
+            # Without validators the next poll reads the whole feed again: the entries that
+            # failed for now are tried again, the others are recognised by their hash.
+            outcome.etag = outcome.last_modified = None
+            outcome.warnings.append(f"{retried} entries failed for now; retried on the next poll")
         return outcome
 
-    async def _ingest_entry(self, entry: FeedEntry, feed: ParsedFeed, state: FeedState) -> str:
-        """The entry's outcome: new, changed, unchanged, skipped, or the error that stopped it."""
+    async def _ingest_entry(
+        self, entry: FeedEntry, feed: ParsedFeed, state: FeedState, progress: PollProgress
+    ) -> str | _EntryFailed:
+        """The entry's outcome: new, changed, unchanged, skipped, or why it failed."""
         if not entry.link:
             return "skipped"
         try:
             url = canonicalize_url(entry.link)
         except InvalidURLError as exc:
-            return f"{entry.link}: {exc}"
+            return _EntryFailed(f"{entry.link}: {exc}", retry=False)
         digest, entry_id = _entry_hash(entry), article_id(url)
         if await self._versions.entry_hash(entry_id) == digest:
             return "unchanged"  # seen exactly like this before: no page fetch
@@ -138,9 +163,13 @@ class FeedPoller:
                 async with self._pages:
                     final_url, page = await fetch_page(self._fetcher, entry.link)
             except (FetchError, PermanentError) as exc:
+                transient = isinstance(exc, FetchError) and not exc.permanent
                 reason = exc.reason if isinstance(exc, FetchError) else str(exc)
-                log.warning("entry page not ingested", extra={"url": entry.link, "error": reason})
-                return f"{entry.link}: {reason}"
+                log.warning(
+                    "entry page not ingested",
+                    extra={"url": entry.link, "error": reason, "retried": transient},
+                )
+                return _EntryFailed(f"{entry.link}: {reason}", retry=transient)
             if len(page.text) >= max(len(text), MIN_EXTRACTED_CHARS):
                 text = page.text
                 url = choose_canonical(final_url, page.canonical_url)
@@ -159,11 +188,18 @@ class FeedPoller:
                 feed_id=state.id,
             )
         except PermanentError as exc:
-            return f"{entry.link}: {exc}"
+            return _EntryFailed(f"{entry.link}: {exc}", retry=False)
+        return await run_to_completion(self._publish(article, entry_id, digest, progress))
+
+    async def _publish(
+        self, article: ArticleIngested, entry_id: str, digest: str, progress: PollProgress
+    ) -> str:
         outcome = await self._sink.offer(article)
         await self._versions.remember_entry(
             entry_id, entry_hash=digest, article_id=article.id, now=self._clock()
         )
+        if outcome in ("new", "changed"):
+            progress.published += 1
         return outcome
 
 

@@ -22,7 +22,8 @@ from datetime import datetime
 
 from newswire_platform import log_context
 
-from .poller import FeedPoller, PollOutcome
+from .cancellation import run_to_completion
+from .poller import FeedPoller, PollOutcome, PollProgress
 from .schedule import PollTiming, after_failure, after_success
 from .store import FeedState, FeedStore
 
@@ -141,10 +142,21 @@ class FeedScheduler:
                     self._forget(feed_id)
                     return
                 with log_context(feed_id=feed_id):
-                    outcome = await self._poller.poll(state)
+                    progress = PollProgress()
+                    try:
+                        outcome = await self._poller.poll(state, progress)
+                    except BaseException:
+                        # Abandoned (revoked, stopped) or crashed midway: the articles it
+                        # published are counted, as the next poll will not publish them again.
+                        if progress.published:
+                            await run_to_completion(
+                                self._store.count_published(feed_id, progress.published)
+                            )
+                        raise
                     updated = self.updated_state(state, outcome)
                     if feed_id in self._due:  # not revoked or removed meanwhile
-                        await self._store.save(updated)
+                        # Whole, or the articles it counts would be lost with it.
+                        await run_to_completion(self._store.save(updated))
                         self._schedule(feed_id, updated.partition, updated.next_fetch_at)
                     log.info(
                         "feed polled" if outcome.ok else "feed poll failed",

@@ -73,6 +73,10 @@ class FeedStore:
     async def save(self, state: FeedState) -> None:
         await self._feeds.replace_one({"_id": state.id}, state.document(), upsert=True)
 
+    async def count_published(self, feed_id: str, articles: int) -> None:
+        """Add to the feed's published count (a feed deleted meanwhile stays deleted)."""
+        await self._feeds.update_one({"_id": feed_id}, {"$inc": {"articles_published": articles}})
+
     async def delete(self, feed_id: str) -> bool:
         return (await self._feeds.delete_one({"_id": feed_id})).deleted_count == 1
 

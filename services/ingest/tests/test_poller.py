@@ -1,0 +1,250 @@
+"""One feed poll against a real HTTP server and the real store: what it publishes, what it
+remembers, and what a failure or an abandoned poll leaves for the next one.
+
+The publisher is a recording stand-in (the Kafka side of publishing is tested end to end in
+tests/test_feeds.py); the article versions and feed entries are in the real store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import pytest
+from newswire_contracts import ArticleIngested, article_id, canonicalize_url, feed_id
+from newswire_ingest.config import IngestSettings
+from newswire_ingest.fetch import Fetcher
+from newswire_ingest.poller import FeedPoller, PollProgress
+from newswire_ingest.publishing import ArticleSink
+from newswire_ingest.store import ArticleVersions, FeedState
+from pymongo import AsyncMongoClient
+
+from tests import httpserver
+
+pytestmark = pytest.mark.integration
+
+PAGE = gzip.decompress(
+    (Path(__file__).parent / "fixtures" / "NineNews_2024_05_02.html.gz").read_bytes()
+)
+LONG_TEXT = " ".join(
+    f"Paragraph {n}: the ministers met in Brussels to discuss the sanctions package."
+    for n in range(12)
+)
+
+
+class RecordingPublisher:
+    """Stands in for Kafka: records what was published; ``gate`` holds publishing back."""
+
+    def __init__(self) -> None:
+        self.published: list[ArticleIngested] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.waiting = asyncio.Event()
+
+    async def publish(self, event: ArticleIngested, **_: Any) -> None:
+        self.waiting.set()
+        await self.gate.wait()
+        self.published.append(event)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[httpserver.TestServer]:
+    with httpserver.TestServer() as running:
+        yield running
+
+
+@pytest.fixture
+async def versions(infrastructure, namespace) -> AsyncIterator[ArticleVersions]:  # type: ignore[no-untyped-def]
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        infrastructure.mongodb_url, tz_aware=True
+    )
+    name = f"{namespace.database}_poller"
+    yield ArticleVersions(client[name])
+    await client.drop_database(name)
+    await client.close()
+
+
+@pytest.fixture
+async def fetcher(server: httpserver.TestServer) -> AsyncIterator[Fetcher]:
+    settings = IngestSettings(
+        fetch_allow_hosts=[server.host],
+        fetch_connect_timeout_seconds=2.0,
+        fetch_timeout_seconds=5.0,
+    )
+    async with Fetcher(settings) as running:
+        yield running
+
+
+def rss(items: list[tuple[str, str, str]]) -> bytes:
+    """An RSS document of (title, link, content) items; empty content means a bare link."""
+    body = "".join(
+        f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
+        + (f"<description>{escape(content)}</description>" if content else "")
+        + "</item>"
+        for title, link, content in items
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'.encode()
+
+
+def serve_feed(server: httpserver.TestServer, path: str, body: bytes, etag: str) -> None:
+    def handler(request: httpserver.Handler) -> None:
+        if request.headers.get("If-None-Match") == etag:
+            request.reply(304, b"", {"ETag": etag})
+        else:
+            request.reply(200, body, {"Content-Type": "application/rss+xml", "ETag": etag})
+
+    server.route(path)(handler)
+
+
+def serve_page(server: httpserver.TestServer, path: str, statuses: list[int]) -> None:
+    """Answer with each status in turn (the last one from then on); 200 serves the page."""
+
+    def handler(request: httpserver.Handler) -> None:
+        status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+        if status == 200:
+            request.reply(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
+        else:
+            request.reply(status, b"unavailable", {"Content-Type": "text/plain"})
+
+    server.route(path)(handler)
+
+
+def state_for(server: httpserver.TestServer, path: str) -> FeedState:
+    now = datetime.now(UTC)
+    return FeedState(
+        id=feed_id(canonicalize_url(server.url(path))),
+        url=server.url(path),
+        partition=0,
+        subscribed_at=now,
+        next_fetch_at=now,
+        interval_seconds=60,
+    )
+
+
+def poller_for(
+    fetcher: Fetcher, versions: ArticleVersions, publisher: RecordingPublisher
+) -> FeedPoller:
+    now = lambda: datetime.now(UTC)  # noqa: E731
+    return FeedPoller(
+        fetcher,
+        ArticleSink(publisher, versions, now),  # type: ignore[arg-type]
+        versions,
+        max_entries=50,
+        full_text_min_chars=500,
+        clock=now,
+    )
+
+
+async def test_an_entry_whose_page_failed_for_now_is_fetched_again_on_the_next_poll(
+    server: httpserver.TestServer, fetcher: Fetcher, versions: ArticleVersions, namespace
+) -> None:  # type: ignore[no-untyped-def]
+    base = f"/{namespace.name}/transient"
+    full, bare = server.url(f"{base}/full.html"), server.url(f"{base}/bare.html")
+    serve_page(server, f"{base}/bare.html", [503, 200])
+    serve_feed(
+        server,
+        f"{base}/feed.xml",
+        rss([("Full", full, LONG_TEXT), ("Bare", bare, "")]),
+        etag='"v1"',
+    )
+    publisher = RecordingPublisher()
+    poller = poller_for(fetcher, versions, publisher)
+    state = state_for(server, f"{base}/feed.xml")
+
+    first = await poller.poll(state)
+    assert first.ok
+    assert first.published == 1
+    assert first.entry_errors == 1
+    assert "HTTP 503" in (first.last_entry_error or "")
+    assert first.etag is None, "no validators kept: the next poll must read the entries again"
+
+    second = await poller.poll(state.model_copy(update={"etag": first.etag}))
+    assert second.ok
+    assert second.published == 1
+    assert second.entry_errors == 0
+    assert second.etag == '"v1"'
+    assert [a.url for a in publisher.published] == [canonicalize_url(full), canonicalize_url(bare)]
+    assert len(server.requests_to(f"{base}/bare.html")) == 2
+    assert server.requests_to(f"{base}/full.html") == []
+
+    third = await poller.poll(state.model_copy(update={"etag": second.etag}))
+    assert third.not_modified
+    assert third.published == 0
+
+
+async def test_an_entry_whose_page_is_gone_does_not_cost_the_feed_its_validators(
+    server: httpserver.TestServer, fetcher: Fetcher, versions: ArticleVersions, namespace
+) -> None:  # type: ignore[no-untyped-def]
+    base = f"/{namespace.name}/gone"
+    serve_page(server, f"{base}/gone.html", [404])
+    serve_feed(
+        server, f"{base}/feed.xml", rss([("Gone", server.url(f"{base}/gone.html"), "")]), '"v2"'
+    )
+    outcome = await poller_for(fetcher, versions, RecordingPublisher()).poll(
+        state_for(server, f"{base}/feed.xml")
+    )
+    assert outcome.ok
+    assert outcome.entry_errors == 1
+    assert outcome.published == 0
+    assert "HTTP 404" in (outcome.last_entry_error or "")
+    assert outcome.etag == '"v2"', "a page that will not come back is not retried every poll"
+
+
+async def test_an_abandoned_poll_finishes_the_entry_it_was_publishing_and_counts_it(
+    server: httpserver.TestServer, fetcher: Fetcher, versions: ArticleVersions, namespace
+) -> None:  # type: ignore[no-untyped-def]
+    base = f"/{namespace.name}/abandoned"
+    link = server.url(f"{base}/one.html")
+    serve_feed(server, f"{base}/feed.xml", rss([("One", link, LONG_TEXT)]), '"v3"')
+    publisher = RecordingPublisher()
+    publisher.gate.clear()
+    poller = poller_for(fetcher, versions, publisher)
+    state = state_for(server, f"{base}/feed.xml")
+    progress = PollProgress()
+
+    poll = asyncio.create_task(poller.poll(state, progress))
+    await asyncio.wait_for(publisher.waiting.wait(), timeout=10)
+    poll.cancel()  # as a rebalance abandons it
+    await asyncio.sleep(0.2)
+    assert not poll.done(), "the entry being published is finished first"
+    publisher.gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(poll, timeout=10)
+
+    assert len(publisher.published) == 1
+    assert progress.published == 1, "counted, for the scheduler to keep"
+    entry = article_id(canonicalize_url(link))
+    assert await versions.entry_hash(entry) is not None, "remembered: not published again"
+    again = await poller.poll(state)
+    assert again.published == 0
+    assert len(publisher.published) == 1
+
+
+async def test_a_second_cancellation_interrupts_even_a_publication(
+    server: httpserver.TestServer, fetcher: Fetcher, versions: ArticleVersions, namespace
+) -> None:  # type: ignore[no-untyped-def]
+    """A stop that cannot wait (the scheduler's grace is over) is not held up for ever."""
+    base = f"/{namespace.name}/stuck"
+    serve_feed(
+        server,
+        f"{base}/feed.xml",
+        rss([("Stuck", server.url(f"{base}/stuck.html"), LONG_TEXT)]),
+        '"v4"',
+    )
+    publisher = RecordingPublisher()
+    publisher.gate.clear()  # never opened: the broker does not answer
+    poll = asyncio.create_task(
+        poller_for(fetcher, versions, publisher).poll(state_for(server, f"{base}/feed.xml"))
+    )
+    await asyncio.wait_for(publisher.waiting.wait(), timeout=10)
+    poll.cancel()
+    await asyncio.sleep(0.1)
+    poll.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(poll, timeout=5)
+    assert publisher.published == []
