@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from newswire_devstack.components import SERVICES
@@ -28,6 +29,8 @@ from newswire_devstack.config import DevstackSettings, repo_root
 from newswire_devstack.processes import ProcessManager
 from newswire_devstack.stack import Stack
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.httpserver import TestServer
 from tests.support import INGEST_USER_AGENT
@@ -115,6 +118,22 @@ def _containers() -> Iterator[Infrastructure]:  # Docker only; cannot run here
 @pytest.fixture(scope="session")
 def namespace() -> Namespace:
     return Namespace(f"t{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture
+async def scratch_database(
+    infrastructure: Infrastructure, namespace: Namespace
+) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A database of the test's own in the real store, dropped afterwards."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        infrastructure.mongodb_url, tz_aware=True
+    )
+    database = client[f"{namespace.database}_{uuid.uuid4().hex[:8]}"]
+    try:
+        yield database
+    finally:
+        await client.drop_database(database.name)
+        await client.close()
 
 
 def _free_port() -> int:

@@ -22,7 +22,6 @@ from newswire_ingest.fetch import Fetcher
 from newswire_ingest.poller import FeedPoller, PollProgress
 from newswire_ingest.publishing import ArticleSink
 from newswire_ingest.store import ArticleVersions, FeedState
-from pymongo import AsyncMongoClient
 
 from tests import httpserver
 
@@ -59,14 +58,8 @@ def server() -> Iterator[httpserver.TestServer]:
 
 
 @pytest.fixture
-async def versions(infrastructure, namespace) -> AsyncIterator[ArticleVersions]:  # type: ignore[no-untyped-def]
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        infrastructure.mongodb_url, tz_aware=True
-    )
-    name = f"{namespace.database}_poller"
-    yield ArticleVersions(client[name])
-    await client.drop_database(name)
-    await client.close()
+def versions(scratch_database) -> ArticleVersions:  # type: ignore[no-untyped-def]
+    return ArticleVersions(scratch_database)
 
 
 @pytest.fixture

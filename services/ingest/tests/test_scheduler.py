@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,6 @@ from newswire_ingest.poller import PollOutcome, PollProgress
 from newswire_ingest.schedule import PollTiming
 from newswire_ingest.scheduler import FeedScheduler
 from newswire_ingest.store import FeedState, FeedStore
-from pymongo import AsyncMongoClient
 
 from tests.support import eventually
 
@@ -55,14 +53,8 @@ def feed(name: str, *, partition: int, due_in: float) -> FeedState:
 
 
 @pytest.fixture
-async def store(infrastructure, namespace) -> AsyncIterator[FeedStore]:  # type: ignore[no-untyped-def]
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-        infrastructure.mongodb_url, tz_aware=True
-    )
-    name = f"{namespace.database}_scheduler"
-    yield FeedStore(client[name])
-    await client.drop_database(name)
-    await client.close()
+def store(scratch_database) -> FeedStore:  # type: ignore[no-untyped-def]
+    return FeedStore(scratch_database)
 
 
 async def test_only_due_feeds_of_owned_partitions_are_polled_and_the_schedule_is_kept(

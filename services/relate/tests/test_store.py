@@ -1,12 +1,10 @@
 """The article read model against the real MongoDB-wire store."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from newswire_contracts import ArticleEnriched, RelatedArticle, article_id
 from newswire_relate.store import ArticleStore, Relations
-from pymongo import AsyncMongoClient
 
 pytestmark = pytest.mark.integration
 
@@ -16,14 +14,8 @@ NONE = Relations(related=(), story_id=None, duplicate_of=None)
 
 
 @pytest.fixture
-async def store(infrastructure, namespace) -> AsyncIterator[tuple[ArticleStore, object]]:  # type: ignore[no-untyped-def]
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-        infrastructure.mongodb_url, tz_aware=True
-    )
-    database = client[f"{namespace.database}_store"]
-    yield ArticleStore(database), database["articles"]
-    await client.drop_database(database.name)
-    await client.close()
+def store(scratch_database) -> tuple[ArticleStore, object]:  # type: ignore[no-untyped-def]
+    return ArticleStore(scratch_database), scratch_database["articles"]
 
 
 def article(version: int = 1, text: str = "Text one.", **fields: object) -> ArticleEnriched:
