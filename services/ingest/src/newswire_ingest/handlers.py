@@ -100,6 +100,6 @@ async def _on_feed_command(command: IngestFeed, partition: int, deps: IngestDepe
     state = subscribed_state(
         command, existing, partition=partition, now=deps.clock(), timing=deps.timing
     )
-    await deps.feeds.save(state)
+    await deps.feeds.subscribe(state)
     deps.scheduler.add(state)
     log.info("feed subscribed", extra={"url": command.url, "new": existing is None})

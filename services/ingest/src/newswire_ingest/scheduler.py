@@ -156,7 +156,7 @@ class FeedScheduler:
                     updated = self.updated_state(state, outcome)
                     if feed_id in self._due:  # not revoked or removed meanwhile
                         # Whole, or the articles it counts would be lost with it.
-                        await run_to_completion(self._store.save(updated))
+                        await run_to_completion(self._store.record_poll(state, updated))
                         self._schedule(feed_id, updated.partition, updated.next_fetch_at)
                     log.info(
                         "feed polled" if outcome.ok else "feed poll failed",

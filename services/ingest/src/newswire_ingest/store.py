@@ -62,6 +62,36 @@ class FeedState(BaseModel):
         return cls.model_validate({**document, "id": document["_id"]})
 
 
+# Who writes which fields. A subscription command and a poll of the same feed can overlap
+# (both run in the feed's owner); each writes only its own fields, and the counts are added
+# rather than set, so neither undoes the other.
+SUBSCRIPTION_FIELDS = (
+    "url",
+    "title",
+    "poll_interval_seconds",
+    "partition",
+    "next_fetch_at",
+    "interval_seconds",
+)
+POLL_FIELDS = (
+    "last_fetch_at",
+    "last_status",
+    "last_success_at",
+    "last_error",
+    "error_count",
+    "etag",
+    "last_modified",
+    "last_entry_error",
+    "warnings",
+    "feed_title",
+    "site_url",
+    "recent_entry_times",
+    "next_fetch_at",
+    "interval_seconds",
+)
+POLL_COUNTS = ("entries_seen", "articles_published")
+
+
 class FeedStore:
     def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
         self._feeds = database[FEEDS_COLLECTION]
@@ -71,7 +101,30 @@ class FeedStore:
         return FeedState.from_document(document) if document else None
 
     async def save(self, state: FeedState) -> None:
+        """Write the whole state (tests and tools; the service writes by ``subscribe`` and
+        ``record_poll``)."""
         await self._feeds.replace_one({"_id": state.id}, state.document(), upsert=True)
+
+    async def subscribe(self, state: FeedState) -> None:
+        """Write a (re)subscription's fields; a new feed gets the rest of ``state`` too."""
+        document = state.document()
+        own = {field: document.pop(field) for field in SUBSCRIPTION_FIELDS}
+        del document["_id"]
+        await self._feeds.update_one(
+            {"_id": state.id}, {"$set": own, "$setOnInsert": document}, upsert=True
+        )
+
+    async def record_poll(self, before: FeedState, after: FeedState) -> None:
+        """Write what a poll changed, from the state it started with to ``after``.
+
+        A feed deleted meanwhile stays deleted.
+        """
+        document = after.document()
+        update: dict[str, Any] = {"$set": {field: document[field] for field in POLL_FIELDS}}
+        added = {f: getattr(after, f) - getattr(before, f) for f in POLL_COUNTS}
+        if any(added.values()):
+            update["$inc"] = {f: n for f, n in added.items() if n}
+        await self._feeds.update_one({"_id": after.id}, update)
 
     async def count_published(self, feed_id: str, articles: int) -> None:
         """Add to the feed's published count (a feed deleted meanwhile stays deleted)."""
