@@ -2,19 +2,22 @@
 
 Each instance polls the feeds of the ingest.requests partitions it holds; the test starts a
 second instance with its own User-Agent and reads, from the requests the feed server saw,
-which instance polled which feed.
+which instance polled which feed; and that a rebalance in the middle of a poll loses nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 import time
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
-from newswire_contracts import canonicalize_url, feed_id
+from newswire_contracts import article_id, canonicalize_url, feed_id
 
 from tests.httpserver import Handler, TestServer
 from tests.support import INGEST_USER_AGENT, eventually
@@ -23,6 +26,15 @@ pytestmark = pytest.mark.e2e
 
 SECOND_USER_AGENT = "NewswireTest/ingest-2"
 PARTITIONS = 3  # the pipeline's topic partitions
+PAGE = gzip.decompress(
+    (
+        Path(__file__).parents[1] / "services/ingest/tests/fixtures/NineNews_2024_05_02.html.gz"
+    ).read_bytes()
+)
+LONG_TEXT = " ".join(
+    f"Paragraph {n}: the ministers met in Brussels to discuss the sanctions package."
+    for n in range(12)
+)
 EMPTY_RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 
 
@@ -117,7 +129,83 @@ async def test_two_instances_split_the_feeds_and_never_poll_one_at_once(
 
     # The instance left takes the stopped one's feeds back (and the next test starts with
     # the group settled, not in the middle of this rebalance).
-    stopped = {p: polls(p) for p in paths}
+    await settled_after_stop(web, paths)
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+async def test_a_poll_cut_short_by_a_rebalance_still_counts_every_article(
+    pipeline, web: TestServer
+) -> None:  # type: ignore[no-untyped-def]
+    """What failed in CI once: a second instance joins while a feed's poll is under way.
+
+    Kafka revokes every partition from the first instance (aiokafka's eager rebalance), which
+    abandons the poll after it published the entry with its text in the feed and while it
+    fetched the other entry's slow page. The feed's owner then polls it again. Both articles
+    must be served and counted once each, and the first page not fetched again.
+    """
+    base = f"/{pipeline.namespace.name}/cut"
+    full, slow = web.url(f"{base}/full.html"), web.url(f"{base}/slow.html")
+
+    def slow_page(request: Handler) -> None:
+        time.sleep(12)  # long enough for the second instance to start and the group to rebalance
+        request.reply(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
+
+    web.route(f"{base}/slow.html")(slow_page)
+    feed_xml = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Cut</title>'
+        f"<item><title>In full</title><link>{full}</link><description>{LONG_TEXT}</description></item>"
+        f"<item><title>Slow page</title><link>{slow}</link></item>"
+        "</channel></rss>"
+    ).encode()
+    web.route(f"{base}/feed.xml")(
+        lambda request: request.reply(
+            200, feed_xml, {"Content-Type": "application/rss+xml", "ETag": '"cut"'}
+        )
+    )
+    async with httpx.AsyncClient(base_url=pipeline.gateway_url, timeout=10) as client:
+        response = await client.post(
+            "/v1/feeds", json={"url": web.url(f"{base}/feed.xml")}, headers=pipeline.auth
+        )
+        assert response.status_code == 201
+        identifier = response.json()["id"]
+        await eventually(
+            lambda: _async(bool(web.requests_to(f"{base}/slow.html"))),
+            timeout=30,
+            what="the poll to reach the slow page",
+        )
+        await pipeline.stack.start_instance(
+            "ingest",
+            "ingest-2",
+            port=free_port(),
+            env={"NEWSWIRE_FETCH_USER_AGENT": SECOND_USER_AGENT},
+        )
+        try:
+
+            async def counted() -> dict[str, Any] | None:
+                status = (await client.get(f"/v1/feeds/{identifier}")).json()["status"]
+                return status if status["articles_published"] >= 2 else None
+
+            status = await eventually(counted, timeout=90, what="both articles to be counted")
+            assert len(web.requests_to(f"{base}/slow.html")) >= 2, (
+                "the first poll was abandoned, and its page fetched again"
+            )
+            await asyncio.sleep(3)  # a later poll would count a repeat here
+            status = (await client.get(f"/v1/feeds/{identifier}")).json()["status"]
+            assert status["articles_published"] == 2
+            for url in (full, slow):
+                served = await client.get(f"/v1/articles/{article_id(canonicalize_url(url))}")
+                assert served.status_code == 200, url
+        finally:
+            pipeline.stack.stop_instance("ingest", "ingest-2")
+    await settled_after_stop(web, [f"{base}/feed.xml"])
+
+
+async def settled_after_stop(web: TestServer, paths: list[str]) -> None:
+    """Wait until the first instance polls each feed again after the second one stopped."""
+    stopped = {p: len(web.requests_to(p)) for p in paths}
 
     def polled_by_first_since_stop(path: str) -> bool:
         return any(
@@ -130,7 +218,3 @@ async def test_two_instances_split_the_feeds_and_never_poll_one_at_once(
         timeout=90,
         what="the first instance to poll every feed again",
     )
-
-
-async def _async(value: bool) -> bool:
-    return value
