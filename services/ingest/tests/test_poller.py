@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -218,26 +219,43 @@ async def test_an_abandoned_poll_finishes_the_entry_it_was_publishing_and_counts
     assert len(publisher.published) == 1
 
 
-async def test_a_second_cancellation_interrupts_even_a_publication(
+async def test_an_abandoned_poll_waits_for_every_entry_being_published(
     server: httpserver.TestServer, fetcher: Fetcher, versions: ArticleVersions, namespace
 ) -> None:  # type: ignore[no-untyped-def]
-    """A stop that cannot wait (the scheduler's grace is over) is not held up for ever."""
-    base = f"/{namespace.name}/stuck"
+    """One entry is being published while another waits for its page: cancelling the poll
+    ends the page fetch at once, but the poll ends only after the publication, counted."""
+    base = f"/{namespace.name}/two"
+    published_link, page_link = server.url(f"{base}/one.html"), server.url(f"{base}/slow.html")
+
+    def slow_page(request: httpserver.Handler) -> None:
+        time.sleep(3)
+        request.reply(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
+
+    server.route(f"{base}/slow.html")(slow_page)
     serve_feed(
         server,
         f"{base}/feed.xml",
-        rss([("Stuck", server.url(f"{base}/stuck.html"), LONG_TEXT)]),
+        rss([("One", published_link, LONG_TEXT), ("Slow", page_link, "")]),
         '"v4"',
     )
     publisher = RecordingPublisher()
-    publisher.gate.clear()  # never opened: the broker does not answer
+    publisher.gate.clear()
+    progress = PollProgress()
     poll = asyncio.create_task(
-        poller_for(fetcher, versions, publisher).poll(state_for(server, f"{base}/feed.xml"))
+        poller_for(fetcher, versions, publisher).poll(
+            state_for(server, f"{base}/feed.xml"), progress
+        )
     )
     await asyncio.wait_for(publisher.waiting.wait(), timeout=10)
+    await asyncio.sleep(0.2)  # the other entry is on its page by now
     poll.cancel()
-    await asyncio.sleep(0.1)
-    poll.cancel()
+    await asyncio.sleep(0.2)
+    assert not poll.done(), "the poll waits for the entry being published"
+    publisher.gate.set()
     with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(poll, timeout=5)
-    assert publisher.published == []
+        await asyncio.wait_for(poll, timeout=10)
+    assert progress.published == 1
+    assert [a.url for a in publisher.published] == [canonicalize_url(published_link)]
+    assert await versions.entry_hash(article_id(canonicalize_url(page_link))) is None, (
+        "the entry cut short is left for the next poll"
+    )

@@ -126,11 +126,16 @@ class FeedPoller:
         outcome.entry_times = sorted(
             (e.published_at for e in entries if e.published_at), reverse=True
         )[:50]
-        results = await asyncio.gather(
-            *(self._ingest_entry(entry, feed, state, progress) for entry in entries)
-        )
+        # A task group, not gather: when the poll is cancelled (or an entry fails), it waits
+        # for every entry to end, so an entry still finishing its publication is counted in
+        # ``progress`` before the poll is seen to end.
+        async with asyncio.TaskGroup() as group:
+            tasks = [
+                group.create_task(self._ingest_entry(entry, feed, state, progress))
+                for entry in entries
+            ]
         retried = 0
-        for result in results:
+        for result in (task.result() for task in tasks):
             if result in ("new", "changed"):
                 outcome.published += 1
             elif isinstance(result, _EntryFailed):

@@ -149,9 +149,7 @@ class FeedScheduler:
                         # Abandoned (revoked, stopped) or crashed midway: the articles it
                         # published are counted, as the next poll will not publish them again.
                         if progress.published:
-                            await run_to_completion(
-                                self._store.count_published(feed_id, progress.published)
-                            )
+                            await self._count_abandoned(feed_id, progress.published)
                         raise
                     updated = self.updated_state(state, outcome)
                     if feed_id in self._due:  # not revoked or removed meanwhile
@@ -184,6 +182,14 @@ class FeedScheduler:
                 self._schedule(feed_id, self._partition_of[feed_id], retry)
         finally:
             self._tasks.pop(feed_id, None)
+
+    async def _count_abandoned(self, feed_id: str, published: int) -> None:
+        try:
+            await run_to_completion(self._store.count_published(feed_id, published))
+        except Exception:
+            # The store is down: the count is short, but the poll's own ending (a cancellation
+            # above all) must go on.
+            log.exception("published count of an abandoned poll not saved", extra={"n": published})
 
     def updated_state(self, state: FeedState, outcome: PollOutcome) -> FeedState:
         """The feed's state after a poll: status fields and the next poll time."""

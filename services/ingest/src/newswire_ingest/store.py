@@ -64,7 +64,9 @@ class FeedState(BaseModel):
 
 # Who writes which fields. A subscription command and a poll of the same feed can overlap
 # (both run in the feed's owner); each writes only its own fields, and the counts are added
-# rather than set, so neither undoes the other.
+# rather than set, so neither undoes the other's title, status or counts. The schedule
+# (next_fetch_at, interval_seconds) is written by both: the last write wins, and the next
+# poll's sets it right again.
 SUBSCRIPTION_FIELDS = (
     "url",
     "title",
