@@ -89,7 +89,8 @@ class FeedPoller:
         self._pages = asyncio.Semaphore(page_concurrency)
 
     async def poll(self, state: FeedState, progress: PollProgress | None = None) -> PollOutcome:
-        """Poll the feed once. ``progress`` counts, as they happen, the entries published."""
+        """Poll the feed once. ``progress`` counts, as they happen, the entries published
+        (a fresh count: the outcome's ``published`` is its final value)."""
         progress = progress if progress is not None else PollProgress()
         now = self._clock()
         try:
@@ -134,11 +135,10 @@ class FeedPoller:
                 group.create_task(self._ingest_entry(entry, feed, state, progress))
                 for entry in entries
             ]
+        outcome.published = progress.published
         retried = 0
         for result in (task.result() for task in tasks):
-            if result in ("new", "changed"):
-                outcome.published += 1
-            elif isinstance(result, _EntryFailed):
+            if isinstance(result, _EntryFailed):
                 outcome.entry_errors += 1
                 outcome.last_entry_error = result.reason
                 retried += result.retry
