@@ -8,11 +8,9 @@ which instance polled which feed; and that a rebalance in the middle of a poll l
 from __future__ import annotations
 
 import asyncio
-import gzip
 import socket
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +18,7 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from newswire_contracts import article_id, canonicalize_url, feed_id
 
+from tests.feed_samples import LONG_TEXT, NINE_NEWS, rss, serve
 from tests.httpserver import Handler, TestServer
 from tests.support import INGEST_USER_AGENT, eventually
 
@@ -27,15 +26,6 @@ pytestmark = pytest.mark.e2e
 
 SECOND_USER_AGENT = "NewswireTest/ingest-2"
 PARTITIONS = 3  # the pipeline's topic partitions
-PAGE = gzip.decompress(
-    (
-        Path(__file__).parents[1] / "services/ingest/tests/fixtures/NineNews_2024_05_02.html.gz"
-    ).read_bytes()
-)
-LONG_TEXT = " ".join(
-    f"Paragraph {n}: the ministers met in Brussels to discuss the sanctions package."
-    for n in range(12)
-)
 EMPTY_RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 
 
@@ -154,19 +144,20 @@ async def test_a_poll_cut_short_by_a_rebalance_still_counts_every_article(
     def slow_page(request: Handler) -> None:
         if held.acquire(blocking=False):  # the first request: the poll to be abandoned
             rebalanced.wait(timeout=18)  # within ingest's 20 s limit for a whole fetch
-        request.reply(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
+        request.reply(200, NINE_NEWS, {"Content-Type": "text/html; charset=utf-8"})
 
     web.route(f"{base}/slow.html")(slow_page)
-    feed_xml = (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>Cut</title>'
-        f"<item><title>In full</title><link>{full}</link><description>{LONG_TEXT}</description></item>"
-        f"<item><title>Slow page</title><link>{slow}</link></item>"
-        "</channel></rss>"
-    ).encode()
-    web.route(f"{base}/feed.xml")(
-        lambda request: request.reply(
-            200, feed_xml, {"Content-Type": "application/rss+xml", "ETag": '"cut"'}
-        )
+    serve(
+        web,
+        f"{base}/feed.xml",
+        rss(
+            [
+                {"title": "In full", "link": full, "content": f"<p>{LONG_TEXT}</p>"},
+                {"title": "Slow page", "link": slow},
+            ],
+            title="Cut",
+        ),
+        "application/rss+xml",
     )
     async with httpx.AsyncClient(base_url=pipeline.gateway_url, timeout=10) as client:
         response = await client.post(

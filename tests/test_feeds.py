@@ -7,79 +7,18 @@ Real broker, real store, services as processes. The pipeline polls feeds every 1
 from __future__ import annotations
 
 import asyncio
-import gzip
-import json
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import httpx
 import pytest
 from newswire_contracts import article_id, canonicalize_url, feed_id
 
-from tests.httpserver import Handler, TestServer
+from tests.feed_samples import LONG_TEXT, NINE_NEWS, NINE_NEWS_FIRST, rss, serve
+from tests.httpserver import TestServer
 from tests.support import eventually, header, read_topic
 
 pytestmark = pytest.mark.e2e
-
-FIXTURES = Path(__file__).parents[1] / "services" / "ingest" / "tests" / "fixtures"
-NINE_NEWS = gzip.decompress((FIXTURES / "NineNews_2024_05_02.html.gz").read_bytes())
-NINE_NEWS_FIRST = json.loads((FIXTURES / "NineNews.expected.json").read_text())["V1"]["body"][
-    "sections"
-][0]["paragraphs"][0]
-LONG_TEXT = " ".join(
-    f"Paragraph {n}: the ministers met in Brussels to discuss the sanctions package, "
-    "and several delegations asked for more time before the vote."
-    for n in range(12)
-)
-
-
-def rss(items: list[dict[str, str]], *, title: str = "Test feed") -> bytes:
-    """A small RSS 2.0 document."""
-    body = "".join(
-        "<item>"
-        f"<title>{escape(item['title'])}</title><link>{escape(item['link'])}</link>"
-        f"<guid>{escape(item['link'])}</guid>"
-        f"<pubDate>{item.get('date', format_datetime(datetime(2026, 11, 1, 12, tzinfo=UTC)))}</pubDate>"
-        + (f"<description>{escape(item['summary'])}</description>" if "summary" in item else "")
-        + (
-            f"<content:encoded><![CDATA[{item['content']}]]></content:encoded>"
-            if "content" in item
-            else ""
-        )
-        + "</item>"
-        for item in items
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
-        f"<channel><title>{escape(title)}</title><link>http://example.org/</link>{body}</channel></rss>"
-    ).encode()
-
-
-def serve(
-    web: TestServer,
-    path: str,
-    body: bytes,
-    content_type: str,
-    *,
-    etag: str | None = None,
-    status: int = 200,
-) -> None:
-    """Serve ``body`` at ``path``; with an ETag, answer 304 to a matching If-None-Match."""
-
-    def handler(request: Handler) -> None:
-        if etag and request.headers.get("If-None-Match") == etag:
-            request.reply(304, b"", {"ETag": etag})
-            return
-        request.reply(
-            status, body, {"Content-Type": content_type, **({"ETag": etag} if etag else {})}
-        )
-
-    web.route(path)(handler)
 
 
 async def feed_status(

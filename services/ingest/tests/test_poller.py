@@ -8,13 +8,10 @@ tests/test_feeds.py); the article versions and feed entries are in the real stor
 from __future__ import annotations
 
 import asyncio
-import gzip
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import pytest
 from newswire_contracts import ArticleIngested, article_id, canonicalize_url, feed_id
@@ -25,16 +22,9 @@ from newswire_ingest.publishing import ArticleSink
 from newswire_ingest.store import ArticleVersions, FeedState
 
 from tests import httpserver
+from tests.feed_samples import LONG_TEXT, NINE_NEWS, rss, serve
 
 pytestmark = pytest.mark.integration
-
-PAGE = gzip.decompress(
-    (Path(__file__).parent / "fixtures" / "NineNews_2024_05_02.html.gz").read_bytes()
-)
-LONG_TEXT = " ".join(
-    f"Paragraph {n}: the ministers met in Brussels to discuss the sanctions package."
-    for n in range(12)
-)
 
 
 class RecordingPublisher:
@@ -74,34 +64,13 @@ async def fetcher(server: httpserver.TestServer) -> AsyncIterator[Fetcher]:
         yield running
 
 
-def rss(items: list[tuple[str, str, str]]) -> bytes:
-    """An RSS document of (title, link, content) items; empty content means a bare link."""
-    body = "".join(
-        f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
-        + (f"<description>{escape(content)}</description>" if content else "")
-        + "</item>"
-        for title, link, content in items
-    )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'.encode()
-
-
-def serve_feed(server: httpserver.TestServer, path: str, body: bytes, etag: str) -> None:
-    def handler(request: httpserver.Handler) -> None:
-        if request.headers.get("If-None-Match") == etag:
-            request.reply(304, b"", {"ETag": etag})
-        else:
-            request.reply(200, body, {"Content-Type": "application/rss+xml", "ETag": etag})
-
-    server.route(path)(handler)
-
-
 def serve_page(server: httpserver.TestServer, path: str, statuses: list[int]) -> None:
     """Answer with each status in turn (the last one from then on); 200 serves the page."""
 
     def handler(request: httpserver.Handler) -> None:
         status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
         if status == 200:
-            request.reply(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
+            request.reply(200, NINE_NEWS, {"Content-Type": "text/html; charset=utf-8"})
         else:
             request.reply(status, b"unavailable", {"Content-Type": "text/plain"})
 
@@ -140,10 +109,13 @@ async def test_an_entry_whose_page_failed_for_now_is_fetched_again_on_the_next_p
     base = f"/{namespace.name}/transient"
     full, bare = server.url(f"{base}/full.html"), server.url(f"{base}/bare.html")
     serve_page(server, f"{base}/bare.html", [503, 200])
-    serve_feed(
+    serve(
         server,
         f"{base}/feed.xml",
-        rss([("Full", full, LONG_TEXT), ("Bare", bare, "")]),
+        rss(
+            [{"title": "Full", "link": full, "content": LONG_TEXT}, {"title": "Bare", "link": bare}]
+        ),
+        "application/rss+xml",
         etag='"v1"',
     )
     publisher = RecordingPublisher()
@@ -176,8 +148,12 @@ async def test_an_entry_whose_page_is_gone_does_not_cost_the_feed_its_validators
 ) -> None:  # type: ignore[no-untyped-def]
     base = f"/{namespace.name}/gone"
     serve_page(server, f"{base}/gone.html", [404])
-    serve_feed(
-        server, f"{base}/feed.xml", rss([("Gone", server.url(f"{base}/gone.html"), "")]), '"v2"'
+    serve(
+        server,
+        f"{base}/feed.xml",
+        rss([{"title": "Gone", "link": server.url(f"{base}/gone.html")}]),
+        "application/rss+xml",
+        etag='"v2"',
     )
     outcome = await poller_for(fetcher, versions, RecordingPublisher()).poll(
         state_for(server, f"{base}/feed.xml")
@@ -194,7 +170,13 @@ async def test_an_abandoned_poll_finishes_the_entry_it_was_publishing_and_counts
 ) -> None:  # type: ignore[no-untyped-def]
     base = f"/{namespace.name}/abandoned"
     link = server.url(f"{base}/one.html")
-    serve_feed(server, f"{base}/feed.xml", rss([("One", link, LONG_TEXT)]), '"v3"')
+    serve(
+        server,
+        f"{base}/feed.xml",
+        rss([{"title": "One", "link": link, "content": LONG_TEXT}]),
+        "application/rss+xml",
+        etag='"v3"',
+    )
     publisher = RecordingPublisher()
     publisher.gate.clear()
     poller = poller_for(fetcher, versions, publisher)
@@ -229,14 +211,20 @@ async def test_an_abandoned_poll_waits_for_every_entry_being_published(
 
     def slow_page(request: httpserver.Handler) -> None:
         time.sleep(3)
-        request.reply(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})
+        request.reply(200, NINE_NEWS, {"Content-Type": "text/html; charset=utf-8"})
 
     server.route(f"{base}/slow.html")(slow_page)
-    serve_feed(
+    serve(
         server,
         f"{base}/feed.xml",
-        rss([("One", published_link, LONG_TEXT), ("Slow", page_link, "")]),
-        '"v4"',
+        rss(
+            [
+                {"title": "One", "link": published_link, "content": LONG_TEXT},
+                {"title": "Slow", "link": page_link},
+            ]
+        ),
+        "application/rss+xml",
+        etag='"v4"',
     )
     publisher = RecordingPublisher()
     publisher.gate.clear()

@@ -4,7 +4,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from newswire_contracts import IngestFeed, feed_id
+from newswire_contracts import IngestFeed
 from newswire_ingest.schedule import (
     PollTiming,
     adaptive_interval,
@@ -13,6 +13,8 @@ from newswire_ingest.schedule import (
     with_jitter,
 )
 from newswire_ingest.subscriptions import subscribed_state
+
+from tests.feed_samples import subscribe_command
 
 pytestmark = pytest.mark.unit
 
@@ -95,15 +97,8 @@ def test_jitter_spreads_within_the_ratio() -> None:
 
 
 def command(interval: int | None = None, title: str | None = None) -> IngestFeed:
-    url = "https://news.example/feed.xml"
-    return IngestFeed(
-        kind="feed",
-        action="subscribe",
-        feed_id=feed_id(url),
-        url=url,
-        title=title,
-        poll_interval_seconds=interval,
-        requested_at=NOW,
+    return subscribe_command(
+        "https://news.example/feed.xml", at=NOW, title=title, interval=interval
     )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from newswire_contracts import IngestFeed, canonicalize_url, feed_id
+from newswire_contracts import canonicalize_url, feed_id
 from newswire_ingest.schedule import PollTiming
 from newswire_ingest.store import FeedState, FeedStore
 from newswire_ingest.subscriptions import subscribed_state
+
+from tests.feed_samples import subscribe_command
 
 pytestmark = pytest.mark.integration
 
@@ -22,17 +24,6 @@ TIMING = PollTiming(
 @pytest.fixture
 def store(scratch_database) -> FeedStore:  # type: ignore[no-untyped-def]
     return FeedStore(scratch_database)
-
-
-def subscription(title: str | None) -> IngestFeed:
-    return IngestFeed(
-        kind="feed",
-        action="subscribe",
-        feed_id=feed_id(URL),
-        url=URL,
-        title=title,
-        requested_at=NOW,
-    )
 
 
 def polled(state: FeedState, *, published: int, etag: str) -> FeedState:
@@ -51,7 +42,9 @@ def polled(state: FeedState, *, published: int, etag: str) -> FeedState:
 
 async def subscribed(store: FeedStore, title: str | None) -> FeedState:
     existing = await store.get(feed_id(URL))
-    state = subscribed_state(subscription(title), existing, partition=2, now=NOW, timing=TIMING)
+    state = subscribed_state(
+        subscribe_command(URL, at=NOW, title=title), existing, partition=2, now=NOW, timing=TIMING
+    )
     await store.subscribe(state)
     return state
 
