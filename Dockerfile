@@ -1,10 +1,15 @@
-# syntax=docker/dockerfile:1
 # One image for all four Newswire services; compose.yaml picks the console script per service
 # (newswire-ingest, newswire-enrich, newswire-relate, newswire-gateway).
+# No `# syntax=` line: BuildKit's built-in Dockerfile frontend handles the cache mounts, and
+# naming a frontend image would make every build pull it.
 
-FROM ghcr.io/astral-sh/uv:0.13.8 AS uv
+# The official images by default; deploy/images/ builds stand-ins where they cannot be pulled.
+ARG PYTHON_IMAGE=python:3.11-slim
+ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.8
 
-FROM python:3.11-slim AS builder
+FROM ${UV_IMAGE} AS uv
+
+FROM ${PYTHON_IMAGE} AS builder
 COPY --from=uv /uv /usr/local/bin/uv
 # Use the image's Python (the runtime stage has the same one at the same path, so the venv's
 # interpreter link stays valid); copy out of the cache mount; compile bytecode at build time.
@@ -36,7 +41,7 @@ COPY deploy/local deploy/local
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --all-packages --no-editable
 
-FROM python:3.11-slim AS runtime
+FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 newswire \
     && useradd --system --uid 10001 --gid newswire --create-home --shell /usr/sbin/nologin newswire
 # Owned by root, so the service user cannot modify its own code.

@@ -18,23 +18,36 @@ from typing import Any
 
 import pytest
 import yaml
-from newswire_enrich.config import EnrichSettings
-from newswire_gateway.config import GatewaySettings
-from newswire_ingest.config import IngestSettings
-from newswire_platform import ServiceSettings
-from newswire_relate.config import RelateSettings
+from newswire_devstack.config import DevstackSettings
+from newswire_platform import ServiceSettings, StoreSettings
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS: dict[str, type[ServiceSettings]] = {
-    "ingest": IngestSettings,
-    "enrich": EnrichSettings,
-    "relate": RelateSettings,
-    "gateway": GatewaySettings,
-}
+
+
+def _service_settings() -> dict[str, type[ServiceSettings]]:
+    """Each service's settings class, found in its own config module (services/<name>/)."""
+    found: dict[str, type[ServiceSettings]] = {}
+    for pyproject in sorted((ROOT / "services").glob("*/pyproject.toml")):
+        name = pyproject.parent.name
+        module = importlib.import_module(f"newswire_{name}.config")
+        classes = [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, ServiceSettings)
+            and value.__module__ == module.__name__
+        ]
+        assert len(classes) == 1, f"newswire_{name}.config must define one settings class"
+        found[name] = classes[0]
+    return found
+
+
+SETTINGS = _service_settings()
 NEWSWIRE_SERVICES = sorted(SETTINGS)
-USES_STORE = {"relate", "gateway"}
+# A service has a store when its settings carry one: read from the code, so it cannot drift.
+USES_STORE = {name for name, settings in SETTINGS.items() if issubclass(settings, StoreSettings)}
 PYTHON_IMAGE = "python:3.11-slim"
 UV_IMAGE = "ghcr.io/astral-sh/uv:"
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}
@@ -143,11 +156,21 @@ def _dockerfile() -> list[tuple[str, str]]:
     return pairs
 
 
+def _build_args() -> dict[str, str]:
+    """The Dockerfile's global ARGs and their defaults."""
+    pairs = _dockerfile()
+    first_from = next(i for i, (instruction, _) in enumerate(pairs) if instruction == "FROM")
+    args = [arg for instruction, arg in pairs[:first_from] if instruction == "ARG"]
+    return dict(arg.split("=", 1) for arg in args)
+
+
 def _stages() -> list[tuple[str, str]]:
-    """(image, stage name) for each FROM."""
+    """(image, stage name) for each FROM, with build arguments at their defaults."""
+    defaults = _build_args()
     stages = []
     for instruction, args in _dockerfile():
         if instruction == "FROM":
+            args = re.sub(r"\$\{(\w+)\}", lambda match: defaults[match[1]], args)
             image, *rest = args.split()
             named = len(rest) == 2 and rest[0].upper() == "AS"
             stages.append((image, rest[1] if named else ""))
@@ -195,8 +218,11 @@ def test_environment_values_are_valid_and_reach_the_network(name: str) -> None:
     assert ipaddress.ip_address(settings.http_host).is_unspecified, "must bind all interfaces"
     assert settings.kafka_bootstrap_servers == _advertised_kafka()
     if name in USES_STORE:
-        assert "MONGODB_URL" in _environment(name)
+        assert isinstance(settings, StoreSettings)
+        assert "MONGODB_URL" in _environment(name), f"{name} keeps collections: it needs the store"
         assert "//mongodb:" in settings.mongodb_url
+    else:
+        assert "MONGODB_URL" not in _environment(name), f"{name} has no store setting"
 
 
 @pytest.mark.unit
@@ -242,10 +268,13 @@ def test_gateway_api_keys_come_from_the_operator() -> None:
 
 
 @pytest.mark.unit
-def test_gateway_publishes_its_api_port() -> None:
-    ports = [str(port) for port in _service("gateway")["ports"]]
-    container_ports = {port.rsplit(":", 1)[-1] for port in ports}
-    assert str(_settings("gateway").http_port) in container_ports
+def test_gateway_publishes_its_api_port_on_loopback_by_default() -> None:
+    ports = [_interpolate(str(port)) for port in _service("gateway")["ports"]]
+    assert [port.rsplit(":", 1)[-1] for port in ports] == [str(_settings("gateway").http_port)]
+    assert all(port.startswith("127.0.0.1:") for port in ports), ports
+    # Only the gateway is published: the broker, the store and /metrics stay inside.
+    published = [name for name, service in _compose()["services"].items() if service.get("ports")]
+    assert published == ["gateway"]
 
 
 @pytest.mark.unit
@@ -255,22 +284,50 @@ def test_every_compose_variable_is_documented_in_env_example() -> None:
     assert names <= set(_env_example()), sorted(names - set(_env_example()))
 
 
+def _default(value: str) -> str:
+    """The default of a ``${VAR:-default}`` value (what operators get unless they override)."""
+    match = _INTERPOLATION.fullmatch(value)
+    assert match and match["op"] == ":-", f"{value!r} should be ${{VARIABLE:-default}}"
+    return match["arg"]
+
+
+@pytest.mark.unit
+def test_stores_and_brokers_are_the_official_images_by_default() -> None:
+    # The same Kafka release as the local stack the tests run, overridable for stand-ins.
+    kafka_version = DevstackSettings.model_fields["kafka_version"].default
+    assert _default(_service("kafka")["image"]) == f"apache/kafka:{kafka_version}"
+    assert _default(_service("mongodb")["image"]) == "mongo:8"
+    assert "KAFKA_IMAGE" in _service("kafka")["image"]
+    assert "MONGODB_IMAGE" in _service("mongodb")["image"]
+
+
 @pytest.mark.unit
 def test_kafka_matches_what_the_services_expect() -> None:
     kafka = _service("kafka")
     env = _environment("kafka")
-    assert kafka["image"] == "apache/kafka:4.1.1"
     assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     assert env["KAFKA_LOG_DIRS"] in {volume.split(":", 1)[1] for volume in kafka["volumes"]}
     # Room for the largest message a service produces, plus the dead-letter envelope.
     largest = ServiceSettings.model_fields["kafka_max_message_bytes"].default
     assert int(env["KAFKA_MESSAGE_MAX_BYTES"]) >= largest + 64 * 1024
-    assert _service("mongodb")["image"] == "mongo:8"
+
+
+@pytest.mark.unit
+def test_base_images_are_build_arguments_that_compose_passes() -> None:
+    assert set(_build_args()) == {"PYTHON_IMAGE", "UV_IMAGE"}
+    args = _service("gateway")["build"]["args"]
+    assert set(args) == set(_build_args())
+    # Unless overridden, compose builds from the same official images as a plain docker build.
+    assert {name: _default(value) for name, value in args.items()} == _build_args()
+    # The services share one image, built once from one definition.
+    assert len({str(_service(name).get("build")) for name in NEWSWIRE_SERVICES}) == 1
 
 
 @pytest.mark.unit
 def test_dockerfile_builds_with_the_locked_environment() -> None:
+    # No `# syntax=` line: it makes BuildKit pull a frontend image before every build.
+    assert not (ROOT / "Dockerfile").read_text().startswith("# syntax")
     stages = _stages()
     assert stages[-1][0] == PYTHON_IMAGE, "the runtime stage"
     assert (PYTHON_IMAGE, "builder") in stages

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pytest
-from newswire_platform import ServiceSettings, create_mongo_client
+from newswire_platform import StoreSettings, create_mongo_client
 from newswire_platform.metrics import STORE_COMMAND_SECONDS
 from pymongo.errors import OperationFailure
 
 pytestmark = pytest.mark.integration
 
 
-class StoreProbeSettings(ServiceSettings):
+class StoreProbeSettings(StoreSettings):
     service_name: ClassVar[str] = "store-probe"
 
 

@@ -3,13 +3,13 @@
 from typing import ClassVar
 
 import pytest
-from newswire_platform import CommaList, ServiceSettings, split_commas
+from newswire_platform import CommaList, StoreSettings, split_commas
 from pydantic import Field, ValidationError, field_validator
 
 pytestmark = pytest.mark.unit
 
 
-class ExampleSettings(ServiceSettings):
+class ExampleSettings(StoreSettings):
     service_name: ClassVar[str] = "example"
     example_port: int = 9999
     hosts: CommaList = Field(default_factory=list)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from newswire_platform import CommaList, ServiceSettings, split_commas
+from newswire_platform import CommaList, StoreSettings, split_commas
 from pydantic import Field, field_validator
 
 __all__ = ["DevstackSettings", "repo_root"]
@@ -17,7 +17,7 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[4]
 
 
-class DevstackSettings(ServiceSettings):
+class DevstackSettings(StoreSettings):
     """Where the local stack lives, which versions it runs, and on which ports."""
 
     service_name: ClassVar[str] = "devstack"

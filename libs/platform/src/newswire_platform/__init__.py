@@ -16,7 +16,7 @@ from .kafka import (
 from .logging import bind, configure_logging, log_context
 from .mongo import create_mongo_client, ping_mongo, wait_for_mongo
 from .service import ConsumerParts, consumer_app, consumer_parts, consumer_service, run, serve
-from .settings import CommaList, ServiceSettings, split_commas
+from .settings import CommaList, ServiceSettings, StoreSettings, split_commas
 
 __all__ = [
     "CommaList",
@@ -29,6 +29,7 @@ __all__ = [
     "EventPublisher",
     "PermanentError",
     "ServiceSettings",
+    "StoreSettings",
     "TransientError",
     "batch_event_subscriber",
     "bind",

@@ -114,7 +114,7 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> list
                     name,
                     num_partitions=settings.topic_partitions,
                     replication_factor=settings.topic_replication_factor,
-                    topic_configs={"max.message.bytes": str(settings.kafka_max_message_bytes)},
+                    topic_configs=_topic_configs(settings),
                 )
                 for name in missing
             ]
@@ -128,6 +128,14 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> list
         return missing
     finally:
         await admin.close()
+
+
+def _topic_configs(settings: ServiceSettings) -> dict[str, str]:
+    configs = {"max.message.bytes": str(settings.kafka_max_message_bytes)}
+    if settings.topic_min_insync_replicas is not None:
+        # With acks=all, a write is acknowledged once this many replicas have it.
+        configs["min.insync.replicas"] = str(settings.topic_min_insync_replicas)
+    return configs
 
 
 def event_decoder(model: type[E] | Any) -> Callable[[StreamMessage[Any]], Any]:

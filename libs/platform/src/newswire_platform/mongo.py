@@ -10,14 +10,14 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from .metrics import StoreCommandMetrics
-from .settings import ServiceSettings
+from .settings import StoreSettings
 
 __all__ = ["create_mongo_client", "ping_mongo", "wait_for_mongo"]
 
 log = logging.getLogger(__name__)
 
 
-def create_mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]:
+def create_mongo_client(settings: StoreSettings) -> AsyncMongoClient[dict[str, Any]]:
     """A client that returns aware UTC datetimes, gives up on a dead server in 10 s and
     times every command for /metrics (``newswire_store_command_seconds``).
 

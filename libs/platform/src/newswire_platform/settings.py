@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["CommaList", "ServiceSettings", "split_commas"]
+__all__ = ["CommaList", "ServiceSettings", "StoreSettings", "split_commas"]
 
 CommaList = Annotated[list[str], NoDecode]
 """A list read from one comma-separated environment variable."""
@@ -16,8 +16,8 @@ CommaList = Annotated[list[str], NoDecode]
 class ServiceSettings(BaseSettings):
     """Connection, topic and logging settings (``NEWSWIRE_`` prefix).
 
-    ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGODB_URL`` are also read without the prefix,
-    as operators and container platforms expect.
+    ``KAFKA_BOOTSTRAP_SERVERS`` is also read without the prefix, as operators and container
+    platforms expect.
     """
 
     model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", extra="ignore", frozen=True)
@@ -29,14 +29,6 @@ class ServiceSettings(BaseSettings):
         ),
         description="Comma-separated host:port list of Kafka brokers.",
     )
-    mongodb_url: str = Field(
-        default="mongodb://127.0.0.1:27017",
-        validation_alias=AliasChoices("MONGODB_URL", "NEWSWIRE_MONGODB_URL"),
-        description="MongoDB connection string (real MongoDB or FerretDB).",
-    )
-    mongodb_database: str = Field(
-        default="newswire", description="Database holding every collection."
-    )
     topic_prefix: str = Field(
         default="",
         description="Prepended to every topic name; lets several deployments or test runs share a cluster.",
@@ -45,7 +37,12 @@ class ServiceSettings(BaseSettings):
         default=6, ge=1, description="Partitions of topics created at start-up."
     )
     topic_replication_factor: int = Field(
-        default=1, ge=1, description="Replication of created topics."
+        default=1, ge=1, description="Replication of created topics (3 on a cluster)."
+    )
+    topic_min_insync_replicas: int | None = Field(
+        default=None,
+        ge=1,
+        description="min.insync.replicas of created topics (2 with replication 3); unset: the broker's default.",
     )
     kafka_max_message_bytes: int = Field(
         default=4 * 1024 * 1024, ge=1024, description="Largest message produced or accepted."
@@ -105,6 +102,23 @@ class ServiceSettings(BaseSettings):
         if not [s for s in value.split(",") if s.strip()]:
             raise ValueError("at least one Kafka bootstrap server is required")
         return value
+
+
+class StoreSettings(ServiceSettings):
+    """The settings of a service that keeps collections in MongoDB.
+
+    ``MONGODB_URL`` is also read without the prefix. Whether a service has a store is read
+    from its settings class (a subclass of this one), so deployments can be checked against it.
+    """
+
+    mongodb_url: str = Field(
+        default="mongodb://127.0.0.1:27017",
+        validation_alias=AliasChoices("MONGODB_URL", "NEWSWIRE_MONGODB_URL"),
+        description="MongoDB connection string (real MongoDB or FerretDB); a replica set's may carry replicaSet= and w=majority.",
+    )
+    mongodb_database: str = Field(
+        default="newswire", description="Database holding every collection."
+    )
 
 
 def split_commas(value: object) -> object:

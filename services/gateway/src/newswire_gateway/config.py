@@ -2,11 +2,11 @@
 
 from typing import ClassVar
 
-from newswire_platform import CommaList, ServiceSettings, split_commas
+from newswire_platform import CommaList, StoreSettings, split_commas
 from pydantic import Field, field_validator
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(StoreSettings):
     """What the gateway reads from the environment."""
 
     service_name: ClassVar[str] = "gateway"

@@ -2,11 +2,11 @@
 
 from typing import ClassVar
 
-from newswire_platform import CommaList, ServiceSettings, split_commas
+from newswire_platform import CommaList, StoreSettings, split_commas
 from pydantic import Field, field_validator
 
 
-class IngestSettings(ServiceSettings):
+class IngestSettings(StoreSettings):
     """What the ingest service reads from the environment.
 
     Fetch limits follow Miniflux's: 10 s to connect, 20 s in all, 15 MiB per body.

@@ -2,11 +2,11 @@
 
 from typing import ClassVar
 
-from newswire_platform import ServiceSettings
+from newswire_platform import StoreSettings
 from pydantic import Field
 
 
-class RelateSettings(ServiceSettings):
+class RelateSettings(StoreSettings):
     """What the relate service reads from the environment."""
 
     service_name: ClassVar[str] = "relate"
