@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 MEMBERS := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml) deploy/local/pyproject.toml
 
-.PHONY: help setup provision run up down reset status test test-unit bench fmt lint schemas
+.PHONY: help setup provision run up down reset status test test-unit bench fmt lint schemas compose-up compose-down
 
 help:  ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,12 @@ down:  ## stop the stack, keep its data
 
 reset:  ## stop the stack and delete its data (keeps downloaded tools)
 	@if [ -x $(DEV) ]; then $(DEV) reset; else rm -rf .local/data .local/config; fi
+
+compose-up: setup  ## the compose stack here: Docker engine, stand-in images if needed, up --wait
+	$(DEV) compose up
+
+compose-down: setup  ## stop the compose stack, keep its volumes
+	$(DEV) compose down
 
 status: setup  ## show what is running
 	$(DEV) status

@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("status", help="show what is running")
     commands.add_parser("run", help="up, load the sample corpus, wait for Ctrl-C, then down")
     commands.add_parser("api-key", help="print the gateway API key of the local stack")
+    compose = commands.add_parser(
+        "compose", help="the compose stack on this machine (what make compose-up/-down run)"
+    )
+    compose.add_argument("action", choices=["up", "down"])
     schemas_parser = commands.add_parser(
         "schemas", help="regenerate the topics' AsyncAPI document (libs/contracts/...)"
     )
@@ -68,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_foreground(stack)
         elif args.command == "schemas":
             return _schemas(check=args.check)
+        elif args.command == "compose":
+            return _compose_up(settings) if args.action == "up" else _compose_down()
     except (MissingToolError, StartError, ValueError, RuntimeError) as exc:
         print(f"newswire-dev: {exc}", file=sys.stderr)
         return 1
@@ -87,6 +93,30 @@ def _schemas(*, check: bool) -> int:
         return 1
     changed = schemas.write()
     print(f"newswire-dev: {'wrote' if changed else 'unchanged:'} {shown}")
+    return 0
+
+
+def _compose_up(settings: DevstackSettings) -> int:
+    from .compose import prepare
+
+    project = prepare(settings)
+    print("newswire-dev: docker compose up (building the service image the first time) ...")
+    project.run("up", "--detach", "--build", "--wait", "--wait-timeout", "600", echo=True)
+    gateway = project.published("gateway", 8080)
+    print()
+    print(f"  Gateway      http://{gateway}")
+    print(f"  API docs     http://{gateway}/docs")
+    print("  API keys     NEWSWIRE_API_KEYS (from .env or the environment)")
+    print("  Logs         docker compose logs -f")
+    print("  Stop         make compose-down (the data stays in the compose volumes)")
+    return 0
+
+
+def _compose_down() -> int:
+    from .compose import ComposeProject
+
+    # compose reads the whole file even to stop it; the key is not used for that.
+    ComposeProject(env={"NEWSWIRE_API_KEYS": "unused-to-stop"}).run("down", echo=True)
     return 0
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from newswire_platform import CommaList, StoreSettings, split_commas
@@ -35,6 +35,26 @@ class DevstackSettings(StoreSettings):
         default="v1.24.2", description="FerretDB version (Go module proxy)."
     )
     store_debug_port: int = Field(default=8088, description="FerretDB's debug/metrics HTTP port.")
+    compose_version: str = Field(
+        default="v5.6.0",
+        description="Docker Compose plugin built from its Go module when the machine has none.",
+    )
+    buildx_version: str = Field(
+        default="v0.38.2", description="buildx plugin built when the machine has none (or < 0.17)."
+    )
+    docker_config: Path = Field(
+        default_factory=lambda: Path.home() / ".docker",
+        validation_alias="DOCKER_CONFIG",
+        description="The docker CLI's configuration directory; built plugins go in its cli-plugins/.",
+    )
+    debian_mirror: str = Field(
+        default="http://deb.debian.org/debian",
+        description="Debian mirror debootstrap makes the stand-in images' base from.",
+    )
+    standins: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Local stand-in images (deploy/images/): where official ones cannot be pulled, always, or never.",
+    )
     gateway_port: int = 8080
     ingest_port: int = 8081
     enrich_port: int = 8082

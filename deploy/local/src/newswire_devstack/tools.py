@@ -5,6 +5,7 @@ from the Go module proxy. Each lands under ``.local/tools/`` once; later calls a
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -12,7 +13,15 @@ from pathlib import Path
 
 from .config import DevstackSettings, repo_root
 
-__all__ = ["MissingToolError", "ensure_ferretdb", "ensure_kafka", "require"]
+__all__ = [
+    "MissingToolError",
+    "apt_install",
+    "ensure_ferretdb",
+    "ensure_kafka",
+    "go_module_dir",
+    "require",
+    "run_step",
+]
 
 FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
 _COMPLETE = ".complete"
@@ -69,7 +78,7 @@ def ensure_kafka(settings: DevstackSettings) -> Path:
     settings.tools_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="kafka-", dir=settings.tools_dir))
     try:
-        _run(
+        run_step(
             [
                 mvn,
                 "--batch-mode",
@@ -105,9 +114,7 @@ def ensure_ferretdb(settings: DevstackSettings) -> Path:
     if binary.exists():
         return binary
     go = require("go")
-    module = f"{FERRETDB_MODULE}@{settings.ferretdb_version}"
-    listing = _run([go, "mod", "download", "-json", module], what=f"downloading {module}")
-    source = Path(json.loads(listing)["Dir"])
+    source = go_module_dir(f"{FERRETDB_MODULE}@{settings.ferretdb_version}")
     settings.tools_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ferretdb-src-", dir=settings.tools_dir) as tmp:
         build_dir = Path(tmp) / "src"
@@ -119,7 +126,7 @@ def ensure_ferretdb(settings: DevstackSettings) -> Path:
         )
         _apply_id_lookup_fix(build_dir)
         staged = Path(tmp) / "ferretdb"
-        _run(
+        run_step(
             [go, "build", "-trimpath", "-o", str(staged), "./cmd/ferretdb"],
             what=f"building FerretDB {settings.ferretdb_version} (about a minute the first time)",
             cwd=build_dir,
@@ -139,9 +146,40 @@ def _apply_id_lookup_fix(build_dir: Path) -> None:
     (build_dir / path).write_text(source.replace(before, after))
 
 
-def _run(argv: list[str], *, what: str, cwd: Path | None = None) -> str:
+def go_module_dir(module: str) -> Path:
+    """Download ``module@version`` from the Go module proxy (once); its read-only directory."""
+    listing = run_step(
+        [require("go"), "mod", "download", "-json", module], what=f"downloading {module}"
+    )
+    return Path(json.loads(listing)["Dir"])
+
+
+def apt_install(package: str, *, why: str) -> None:
+    """Install one of Debian's packages, or say plainly why it cannot be done here."""
+    if shutil.which("apt-get") is None:
+        raise MissingToolError(
+            f"{package} is needed ({why}) and apt-get is not available: install it"
+        )
+    if os.geteuid() != 0:
+        raise MissingToolError(
+            f"{package} is needed ({why}). Install it as root: "
+            f"sudo apt-get install -y --no-install-recommends {package}"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}  # noqa: TID251
+    run_step(["apt-get", "update"], what="apt-get update", env=env)
+    run_step(
+        ["apt-get", "install", "-y", "--no-install-recommends", package],
+        what=f"installing Debian's {package} with apt-get",
+        env=env,
+    )
+
+
+def run_step(
+    argv: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> str:
+    """Run one provisioning step, saying what it does; its output, or RuntimeError with it."""
     print(f"newswire-dev: {what} ...", flush=True)
-    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(
             f"{what} failed (exit {result.returncode}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
