@@ -287,7 +287,8 @@ def test_every_compose_variable_is_documented_in_env_example() -> None:
 def _default(value: str) -> str:
     """The default of a ``${VAR:-default}`` value (what operators get unless they override)."""
     match = _INTERPOLATION.fullmatch(value)
-    assert match and match["op"] == ":-", f"{value!r} should be ${{VARIABLE:-default}}"
+    assert match, f"{value!r} should be ${{VARIABLE:-default}}"
+    assert match["op"] == ":-", f"{value!r} should be ${{VARIABLE:-default}}"
     return match["arg"]
 
 
