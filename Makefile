@@ -25,7 +25,7 @@ $(UV):
 	.local/tools/uv-$(UV_VERSION)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock $(MEMBERS)
-	$(UV) sync --locked --all-packages
+	$(UV) sync --locked --all-packages --all-groups
 	@touch $@
 
 setup: $(VENV)/.synced  ## install the Python environment (uv, locked)
@@ -54,8 +54,9 @@ compose-down: setup  ## stop the compose stack, keep its volumes
 status: setup  ## show what is running
 	$(DEV) status
 
-test: provision  ## every test, against a real Kafka broker and a real MongoDB-wire store
+test: provision  ## every test ring: real Kafka and store, then the compose stack, then testcontainers
 	$(VENV)/bin/pytest
+	NEWSWIRE_TEST_CONTAINERS=1 $(VENV)/bin/pytest -m integration
 
 test-unit: setup  ## the fast rings only (no servers)
 	$(VENV)/bin/pytest -m "unit or service"

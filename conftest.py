@@ -2,7 +2,9 @@
 
 Where the broker and store come from, in this order:
 
-1. ``NEWSWIRE_TEST_CONTAINERS=1`` and a Docker engine: testcontainers (apache/kafka, mongo:8).
+1. ``NEWSWIRE_TEST_CONTAINERS=1``: testcontainers, on the images compose runs (the official
+   apache/kafka and mongo:8, or where they cannot be pulled the stand-ins of deploy/images/).
+   ``make test`` runs the integration ring this way too.
 2. ``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URL`` set: those servers.
 3. Otherwise the local stack (deploy/local): Kafka and FerretDB under ``.local/``, started
    if not running and stopped again at the end if this session started them.
@@ -13,12 +15,14 @@ tests never see each other's messages or documents, even on a shared broker.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,11 +88,18 @@ class Pipeline:
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
 
+    def service_logs(self) -> dict[str, str]:
+        processes = self.stack.processes
+        return {
+            log.stem: processes.log_tail(log.stem, 400)
+            for log in sorted(processes.logs_dir.glob("*.log"))
+        }
+
 
 @pytest.fixture(scope="session")
 async def infrastructure() -> AsyncIterator[Infrastructure]:
     if TestRunSettings().containers:
-        with _containers() as found:
+        async with _containers() as found:
             yield found
         return
     settings = DevstackSettings()
@@ -101,18 +112,78 @@ async def infrastructure() -> AsyncIterator[Infrastructure]:
         )
 
 
-@contextmanager
-def _containers() -> Iterator[Infrastructure]:  # Docker only; cannot run here
-    from testcontainers.kafka import KafkaContainer
-    from testcontainers.mongodb import MongoDbContainer
+@asynccontextmanager
+async def _containers() -> AsyncIterator[Infrastructure]:
+    """Kafka and the store in containers, started and removed by this session.
 
-    with (
-        KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka,
-        MongoDbContainer("mongo:8") as mongo,
-    ):
-        yield Infrastructure(
-            kafka.get_bootstrap_server(), mongo.get_connection_url(), origin="testcontainers"
+    testcontainers' own reaper (Ryuk) is an image that cannot be pulled here, so it is off and
+    the containers are removed by this function. Its Kafka module only drives Confluent's
+    image, so Kafka runs as a plain container configured the way apache/kafka is (the
+    stand-in image honours the same variables).
+    """
+    from newswire_devstack.components import probe_kafka, probe_store
+    from newswire_devstack.engine import ensure_engine
+    from newswire_devstack.images import IMAGES, compose_images, official_default
+    from testcontainers.core.config import testcontainers_config
+    from testcontainers.core.container import DockerContainer
+
+    testcontainers_config.ryuk_disabled = True
+    settings = DevstackSettings()
+    await asyncio.to_thread(ensure_engine, settings)
+    chosen = await asyncio.to_thread(compose_images, settings)
+    image = {i.variable: chosen.get(i.variable) or official_default(i) for i in IMAGES}
+    kafka_port, store_port = _free_port(), _free_port()
+    kafka = (
+        DockerContainer(image["KAFKA_IMAGE"])
+        .with_bind_ports(9092, kafka_port)
+        .with_envs(
+            CLUSTER_ID="nwtestcontainersclust",
+            KAFKA_NODE_ID="1",
+            KAFKA_PROCESS_ROLES="broker,controller",
+            KAFKA_LISTENERS="HOST://:9092,INTERNAL://:19092,CONTROLLER://:9093",
+            # Clients reach it on the published port; the node reaches itself inside.
+            KAFKA_ADVERTISED_LISTENERS=f"HOST://127.0.0.1:{kafka_port},INTERNAL://localhost:19092",
+            KAFKA_LISTENER_SECURITY_PROTOCOL_MAP="HOST:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            KAFKA_INTER_BROKER_LISTENER_NAME="INTERNAL",
+            KAFKA_CONTROLLER_LISTENER_NAMES="CONTROLLER",
+            KAFKA_CONTROLLER_QUORUM_VOTERS="1@localhost:9093",
+            KAFKA_AUTO_CREATE_TOPICS_ENABLE="false",
+            KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR="1",
+            KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR="1",
+            KAFKA_TRANSACTION_STATE_LOG_MIN_ISR="1",
+            KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR="1",
+            KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR="1",
+            KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS="0",
+            KAFKA_MESSAGE_MAX_BYTES="4718592",
         )
+    )
+    store = DockerContainer(image["MONGODB_IMAGE"]).with_bind_ports(27017, store_port)
+    bootstrap = f"127.0.0.1:{kafka_port}"
+    mongodb_url = f"mongodb://127.0.0.1:{store_port}"
+    started: list[DockerContainer] = []
+    try:
+        for container in (kafka, store):
+            await asyncio.to_thread(container.start)
+            started.append(container)
+        await _until_answers(lambda: probe_kafka(bootstrap), "Kafka's container")
+        await _until_answers(lambda: probe_store(mongodb_url), "the store's container")
+        yield Infrastructure(
+            bootstrap, mongodb_url, origin=f"testcontainers ({', '.join(image.values())})"
+        )
+    finally:
+        for container in started:
+            await asyncio.to_thread(container.stop)
+
+
+async def _until_answers(probe: Any, what: str, timeout: float = 180.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        with contextlib.suppress(Exception):
+            if await probe():
+                return
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"{what} did not answer in {timeout:.0f}s")
+        await asyncio.sleep(1.0)
 
 
 @pytest.fixture(scope="session")
@@ -211,22 +282,23 @@ async def pipeline(
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
-    """A failed test that ran the pipeline reports the end of each service's log.
+    """A failed test that ran a pipeline or compose stack reports the end of each service's log.
 
     A failure on a CI machine is otherwise seen only from the outside (a timeout); what the
     services said is what explains it.
     """
     report = yield
-    pipeline = getattr(item, "funcargs", {}).get("pipeline")
-    if report.failed and call.when == "call" and isinstance(pipeline, Pipeline):
-        processes = pipeline.stack.processes
-        for log in sorted(processes.logs_dir.glob("*.log")):
-            lines = [
-                line[:400]
-                for line in processes.log_tail(log.stem, 400).splitlines()
-                if '"uvicorn.access"' not in line and '"httpx"' not in line
-            ]
-            report.sections.append((f"service log: {log.stem}", "\n".join(lines[-40:])))
+    if report.failed and call.when == "call":
+        for running in getattr(item, "funcargs", {}).values():
+            if not callable(getattr(running, "service_logs", None)):
+                continue
+            for name, log in running.service_logs().items():
+                lines = [
+                    line[:400]
+                    for line in log.splitlines()
+                    if '"uvicorn.access"' not in line and '"httpx"' not in line
+                ]
+                report.sections.append((f"service log: {name}", "\n".join(lines[-40:])))
     return report
 
 

@@ -3,7 +3,7 @@
 from typing import ClassVar
 
 import pytest
-from newswire_platform import CommaList, StoreSettings, split_commas
+from newswire_platform import CommaList, StoreSettings, create_broker, split_commas
 from pydantic import Field, ValidationError, field_validator
 
 pytestmark = pytest.mark.unit
@@ -39,6 +39,15 @@ def test_standard_variables_are_read_without_prefix(monkeypatch: pytest.MonkeyPa
     assert settings.kafka_bootstrap_servers == "kafka-1:9092,kafka-2:9092"
     assert settings.mongodb_url == "mongodb://db:27017"
     assert settings.http_port == 1234
+
+
+def test_a_cluster_is_reached_through_each_of_its_brokers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092, kafka-2:9092,kafka-3:9092")
+    settings = ExampleSettings()
+    assert settings.kafka_bootstrap_list == ["kafka:9092", "kafka-2:9092", "kafka-3:9092"]
+    # FastStream takes a string as one server: the broker must be given the list.
+    broker = create_broker(settings)
+    assert broker._connection_kwargs["bootstrap_servers"] == settings.kafka_bootstrap_list
 
 
 def test_topic_prefix_namespaces_topics_and_groups(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,14 @@ from .kafka import (
     event_subscriber,
 )
 from .logging import bind, configure_logging, log_context
-from .mongo import create_mongo_client, ping_mongo, wait_for_mongo
+from .mongo import (
+    StoreError,
+    StoreUnavailable,
+    create_mongo_client,
+    ping_mongo,
+    store_errors,
+    wait_for_mongo,
+)
 from .service import ConsumerParts, consumer_app, consumer_parts, consumer_service, run, serve
 from .settings import CommaList, ServiceSettings, StoreSettings, split_commas
 
@@ -29,7 +36,9 @@ __all__ = [
     "EventPublisher",
     "PermanentError",
     "ServiceSettings",
+    "StoreError",
     "StoreSettings",
+    "StoreUnavailable",
     "TransientError",
     "batch_event_subscriber",
     "bind",
@@ -48,5 +57,6 @@ __all__ = [
     "run",
     "serve",
     "split_commas",
+    "store_errors",
     "wait_for_mongo",
 ]

@@ -34,6 +34,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 
 from .logging import log_context
 from .metrics import MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED
+from .mongo import StoreUnavailable
 from .settings import ServiceSettings
 from .tracing import trace_id_of, traced
 
@@ -65,6 +66,7 @@ class TransientError(Exception):
 _PERMANENT = (InvalidEventError, ValidationError, PermanentError, UnicodeDecodeError)
 _TRANSIENT = (
     TransientError,
+    StoreUnavailable,
     ConnectionFailure,  # also AutoReconnect, ServerSelectionTimeoutError, NetworkTimeout
     ExecutionTimeout,
     WTimeoutError,

@@ -62,7 +62,7 @@ def create_broker(
         )
         middlewares = (telemetry, *middlewares)
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        settings.kafka_bootstrap_list,
         client_id=f"newswire-{settings.service_name}",
         acks="all",
         enable_idempotence=True,

@@ -4,15 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
 
 from .metrics import StoreCommandMetrics
 from .settings import StoreSettings
 
-__all__ = ["create_mongo_client", "ping_mongo", "wait_for_mongo"]
+__all__ = [
+    "StoreError",
+    "StoreUnavailable",
+    "create_mongo_client",
+    "ping_mongo",
+    "store_errors",
+    "wait_for_mongo",
+]
+
+
+class StoreError(Exception):
+    """A store operation failed. What adapters raise, so that nothing above them sees pymongo."""
+
+
+class StoreUnavailable(StoreError):
+    """The store could not be reached or did not answer in time: it will pass, retry later."""
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Turn pymongo's errors raised inside the block into StoreError / StoreUnavailable."""
+    try:
+        yield
+    except (ConnectionFailure, ExecutionTimeout, WTimeoutError) as exc:
+        raise StoreUnavailable(str(exc)) from exc
+    except PyMongoError as exc:
+        raise StoreError(str(exc)) from exc
 
 log = logging.getLogger(__name__)
 

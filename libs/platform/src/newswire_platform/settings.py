@@ -83,6 +83,11 @@ class ServiceSettings(BaseSettings):
         raise NotImplementedError
 
     @property
+    def kafka_bootstrap_list(self) -> list[str]:
+        """The brokers as a list: FastStream takes a string for one server, commas and all."""
+        return [server.strip() for server in self.kafka_bootstrap_servers.split(",") if server.strip()]
+
+    @property
     def event_source(self) -> str:
         """The CloudEvents ``source`` of what this service publishes."""
         return f"/newswire/{self.service_name}"
