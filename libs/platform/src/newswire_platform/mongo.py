@@ -42,6 +42,7 @@ def store_errors() -> Iterator[None]:
     except PyMongoError as exc:
         raise StoreError(str(exc)) from exc
 
+
 log = logging.getLogger(__name__)
 
 

@@ -85,7 +85,9 @@ class ServiceSettings(BaseSettings):
     @property
     def kafka_bootstrap_list(self) -> list[str]:
         """The brokers as a list: FastStream takes a string for one server, commas and all."""
-        return [server.strip() for server in self.kafka_bootstrap_servers.split(",") if server.strip()]
+        return [
+            server.strip() for server in self.kafka_bootstrap_servers.split(",") if server.strip()
+        ]
 
     @property
     def event_source(self) -> str:
