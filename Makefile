@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 MEMBERS := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml) deploy/local/pyproject.toml
 
-.PHONY: help setup provision run up down reset status test test-unit bench fmt lint schemas compose-up compose-down
+.PHONY: help setup provision run up down reset status test test-unit bench fmt lint schemas compose-up compose-down provision-containers
 
 help:  ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,7 +54,10 @@ compose-down: setup  ## stop the compose stack, keep its volumes
 status: setup  ## show what is running
 	$(DEV) status
 
-test: provision  ## every test ring: real Kafka and store, then the compose stack, then testcontainers
+provision-containers: setup  ## a Docker engine, the compose plugins and the images compose runs (stand-ins if needed)
+	$(DEV) provision --containers
+
+test: provision provision-containers  ## every test ring: real Kafka and store, the compose stack, then testcontainers
 	$(VENV)/bin/pytest
 	NEWSWIRE_TEST_CONTAINERS=1 $(VENV)/bin/pytest -m integration
 

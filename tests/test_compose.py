@@ -326,6 +326,15 @@ def test_base_images_are_build_arguments_that_compose_passes() -> None:
 
 
 @pytest.mark.unit
+def test_the_image_builds_with_the_uv_the_makefile_installs() -> None:
+    # The same uv resolves the lock in both, and the uv stand-in is copied from the Makefile's.
+    makefile = (ROOT / "Makefile").read_text()
+    version = re.search(r"^UV_VERSION := (\S+)$", makefile, re.M)
+    assert version, "the Makefile pins UV_VERSION"
+    assert _build_args()["UV_IMAGE"] == f"{UV_IMAGE}{version[1]}"
+
+
+@pytest.mark.unit
 def test_dockerfile_builds_with_the_locked_environment() -> None:
     # No `# syntax=` line: it makes BuildKit pull a frontend image before every build.
     assert not (ROOT / "Dockerfile").read_text().startswith("# syntax")

@@ -23,7 +23,14 @@ SAMPLE_ARTICLE_URL = "https://news.example/seed/lavrov-north-korea-visit"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newswire-dev", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("provision", help="fetch Kafka and build FerretDB into .local/tools")
+    provision = commands.add_parser(
+        "provision", help="fetch Kafka and build FerretDB into .local/tools"
+    )
+    provision.add_argument(
+        "--containers",
+        action="store_true",
+        help="instead: a Docker engine, the compose plugins and the images compose runs",
+    )
     up = commands.add_parser("up", help="start whatever part of the stack is not running")
     up.add_argument(
         "components", nargs="*", help="kafka, store, ingest, enrich, relate, gateway (default: all)"
@@ -52,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = DevstackSettings()
     stack = Stack(settings)
     try:
-        if args.command == "provision":
+        if args.command == "provision" and args.containers:
+            _provision_containers(settings)
+        elif args.command == "provision":
             print(ensure_kafka(settings))
             print(ensure_ferretdb(settings))
             print(ensure_chromium())
@@ -94,6 +103,19 @@ def _schemas(*, check: bool) -> int:
     changed = schemas.write()
     print(f"newswire-dev: {'wrote' if changed else 'unchanged:'} {shown}")
     return 0
+
+
+def _provision_containers(settings: DevstackSettings) -> None:
+    from .engine import ensure_compose, ensure_engine
+    from .images import compose_images
+
+    ensure_engine(settings)
+    ensure_compose(settings)
+    standins = compose_images(settings)
+    for variable, image in sorted(standins.items()):
+        print(f"newswire-dev: {variable}={image} (stand-in)")
+    if not standins:
+        print("newswire-dev: the official images can be pulled; no stand-ins needed")
 
 
 def _compose_up(settings: DevstackSettings) -> int:
