@@ -37,10 +37,10 @@ from typing import Any
 import numpy as np
 from newswire_contracts import ArticleEnriched, ArticleIngested, article_id, canonicalize_url
 from newswire_devstack.processes import resident_bytes
-from newswire_relate.features import Features, features_of
+from newswire_relate.domain.features import Features, features_of
+from newswire_relate.domain.relator import Relator
+from newswire_relate.domain.scoring import Weights
 from newswire_relate.index_reader import settle_index
-from newswire_relate.relator import Relator
-from newswire_relate.scoring import Weights
 from tqdm import tqdm
 
 ROOT = Path(__file__).parents[1]
