@@ -62,10 +62,10 @@ def labelled() -> tuple[list[ArticleEnriched], dict[str, int]]:
     digest.update(json.dumps([r["url"] for r in raws]).encode())
     cache = CACHE / f"dev-enriched-{digest.hexdigest()[:16]}.jsonl"
     if not cache.exists():
+        from newswire_enrich.adapters.language import LanguageIdentifier
+        from newswire_enrich.adapters.nlp import Pipelines
         from newswire_enrich.config import EnrichSettings
-        from newswire_enrich.enrichment import Enricher
-        from newswire_enrich.language import LanguageIdentifier
-        from newswire_enrich.nlp import Pipelines
+        from newswire_enrich.domain.enrichment import Enricher
 
         enricher = Enricher(Pipelines(EnrichSettings().enrich_spacy_model), LanguageIdentifier())
         articles = []

@@ -91,15 +91,10 @@ async def on_refresh(batch: list[Decoded[RelateRefresh]], deps: RelateDependenci
     failed: Failed = []
     for item in coalesce(batch):
         refresh = item.event
-        field, handle = (
-            ("article_id", refresh_article)
-            if refresh.kind == "article"
-            else ("story_id", refresh_story)
-        )
-        with log_context(event_id=item.meta.id, **{field: refresh.id}):
-            failed += await _attempt(
-                partial(handle, refresh.id, item.meta.id, deps), item.record, deps
-            )
+        handle = refresh_article if refresh.kind == "article" else refresh_story
+        with log_context(event_id=item.meta.id, **{f"{refresh.kind}_id": refresh.id}):
+            work = partial(handle, refresh.id, item.meta.id, deps)
+            failed += await _attempt(work, item.record, deps)
     return failed
 
 
