@@ -47,91 +47,81 @@ def test_each_article_and_story_is_refreshed_once_in_order_of_first_request() ->
     ]
 
 
-class Recorder:
-    """Stands in for the reader, the stores, the publisher and the dead-letter producer."""
+class Fakes:
+    """The index reader, the stores, the publisher and the dead-letter producer, recording."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
+        self.calls: list[str] = []
 
     async def catch_up(self) -> None:
-        self.calls.append(("catch_up", None))
+        self.calls.append("catch up")
 
     def indexed_at_start(self, partition: int, offset: int) -> bool:
         return False
 
-    async def save(self, item: Any, *_: Any, now: datetime | None = None) -> Any:
-        self.calls.append(("save", item.id))
-        return SaveResult("created", item.version) if hasattr(item, "version") else True
+    async def save(self, article: ArticleEnriched, *_: Any, now: datetime) -> SaveResult:
+        self.calls.append(f"save {article.id}")
+        return SaveResult("created", article.version)
 
     async def update_relations(self, article_id: str, *_: Any, now: datetime) -> int:
-        self.calls.append(("update_relations", article_id))
+        self.calls.append(f"update {article_id}")
         return 1
 
     async def publish(self, event: Any, *, event_id: str) -> None:
-        self.calls.append(
-            ("publish", (type(event).__name__, getattr(event, "kind", None), event.id))
-        )
+        self.calls.append(f"publish {getattr(event, 'kind', 'relations')} {event.id}")
 
     async def send(self, topic: str, record: Any, headers: Any) -> None:
-        self.calls.append(("dead_letter", record.offset))
+        self.calls.append(f"dead letter {record.offset}")
 
 
-def enriched(n: int, hours: int) -> ArticleEnriched:
+def enriched(n: int) -> ArticleEnriched:
     url = f"https://news.example/handlers/{n}"
+    text = "The port of Rotterdam took delivery of a new harbour crane on Monday morning. " * 5
+    fields: dict[str, Any] = {
+        "source": "S",
+        "title": "Crane delivered",
+        "content_hash": "a" * 64,
+        "version": 1,
+    }
+    at = NOW + timedelta(hours=n)
     return ArticleEnriched(
-        id=article_id(url),
-        url=url,
-        source="news.example",
-        title="Harbour crane delivered to Rotterdam",
-        text="The port of Rotterdam took delivery of a new harbour crane on Monday morning. " * 5,
-        published_at=NOW + timedelta(hours=hours),
-        ingested_at=NOW,
-        content_hash=f"{n:064x}",
-        version=1,
-        enriched_at=NOW,
-        word_count=70,
+        id=article_id(url), url=url, text=text, ingested_at=at, enriched_at=at, **fields
     )
 
 
-def record(topic: str, offset: int, event: Any) -> ConsumerRecord[Any, Any]:
-    encoded = cloudevents.encode(event, source="/test", event_id=f"event-{offset}")
-    return ConsumerRecord(topic, 0, offset, 0, 0, None, encoded.value, None, 0, 0, encoded.headers)
+def record(topic: str, offset: int, event: Any = None) -> ConsumerRecord[Any, Any]:
+    """The event as the subscriber receives it; without one, a record that is no event."""
+    value, headers = b"{", []
+    if event is not None:
+        encoded = cloudevents.encode(event, source="/test")
+        value, headers = encoded.value, encoded.headers
+    return ConsumerRecord(topic, 0, offset, 0, 0, None, value, None, 0, 0, headers)
 
 
 async def test_a_batch_stores_articles_asks_for_refreshes_and_dead_letters_last() -> None:
-    older, newer = enriched(1, 0), enriched(2, 1)
+    older, newer = enriched(1), enriched(2)
     relator = Relator()
     relator.add(older)
     relator.add(newer)
-    fake = Recorder()
-    deps = RelateDependencies(
-        relator=relator,
-        reader=fake,  # type: ignore[arg-type]
-        articles=fake,  # type: ignore[arg-type]
-        stories=fake,  # type: ignore[arg-type]
-        publisher=fake,  # type: ignore[arg-type]
-        dead_letters=DeadLetterPolicy("relate", "relate.dlq", fake),  # type: ignore[arg-type]
-        enriched_topic="articles.enriched",
-        clock=lambda: NOW,
-    )
+    fake = Fakes()
+    policy = DeadLetterPolicy("relate", "relate.dlq", fake)  # type: ignore[arg-type]
+    deps = RelateDependencies(relator, fake, fake, fake, fake, policy, "articles.enriched")  # type: ignore[arg-type]
     refresh = RelateRefresh(kind="article", id=older.id, requested_at=NOW)
-    await on_batch(
-        [
-            record("articles.enriched", 0, newer),
-            ConsumerRecord("articles.enriched", 0, 1, 0, 0, None, b"{", None, 0, 0, []),
-            record("relate.refresh", 2, refresh),
-            record("relate.refresh", 3, refresh),
-        ],
-        deps,
-    )
+    batch = [
+        record("articles.enriched", 0, newer),
+        record("articles.enriched", 1),
+        record("relate.refresh", 2, refresh),
+        record("relate.refresh", 3, refresh),
+    ]
+    await on_batch(batch, deps)
     assert fake.calls == [
-        ("catch_up", None),
-        ("save", newer.id),
-        ("publish", ("ArticleRelated", None, newer.id)),
-        ("publish", ("RelateRefresh", "article", older.id)),
-        ("publish", ("RelateRefresh", "story", older.id)),
-        ("publish", ("RelateRefresh", "story", newer.id)),
-        ("update_relations", older.id),
-        ("publish", ("ArticleRelated", None, older.id)),
-        ("dead_letter", 1),
+        "catch up",
+        f"save {newer.id}",
+        f"publish relations {newer.id}",
+        f"publish article {older.id}",
+        f"publish story {older.id}",
+        f"publish story {newer.id}",  # absorbed into the older one's story
+        f"update {older.id}",  # once for the two requests
+        f"publish relations {older.id}",
+        "dead letter 1",
     ]
