@@ -10,14 +10,7 @@ from newswire_contracts.readmodel import StoredStory, StoryArticle
 
 from .relator import Relator, StorySummary
 
-__all__ = [
-    "MAX_STORY_ARTICLES",
-    "Relations",
-    "related_event",
-    "relations_of",
-    "story_document",
-    "story_event",
-]
+__all__ = ["Relations", "related_event", "relations_of", "story_document", "story_event"]
 
 MAX_STORY_ARTICLES = 500
 
