@@ -23,9 +23,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from newswire_contracts import ArticleIngested, article_id, canonicalize_url, cloudevents, topics
+from newswire_enrich.adapters.nlp import Pipelines
 from newswire_enrich.config import EnrichSettings
-from newswire_enrich.enrichment import prepare_text
-from newswire_enrich.nlp import Pipelines
+from newswire_enrich.domain.enrichment import prepare_text
 from newswire_platform.kafka import ensure_topics
 from tqdm import tqdm
 

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from newswire_contracts import ArticleIngested, article_id, canonicalize_url
+from newswire_enrich.adapters.language import LanguageIdentifier
+from newswire_enrich.adapters.nlp import Pipelines
 from newswire_enrich.config import EnrichSettings
-from newswire_enrich.enrichment import Enricher
-from newswire_enrich.entities import SHOWN_TYPES
-from newswire_enrich.language import LanguageIdentifier
-from newswire_enrich.nlp import Pipelines
+from newswire_enrich.domain.enrichment import Enricher
+from newswire_enrich.domain.entities import SHOWN_TYPES
 from tqdm import tqdm
 
 ROOT = Path(__file__).parents[1]

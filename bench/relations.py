@@ -37,10 +37,10 @@ from typing import Any
 import numpy as np
 from newswire_contracts import ArticleEnriched, ArticleIngested, article_id, canonicalize_url
 from newswire_devstack.processes import resident_bytes
-from newswire_relate.features import Features, features_of
+from newswire_relate.domain.features import Features, features_of
+from newswire_relate.domain.relator import Relator
+from newswire_relate.domain.scoring import Weights
 from newswire_relate.index_reader import settle_index
-from newswire_relate.relator import Relator
-from newswire_relate.scoring import Weights
 from tqdm import tqdm
 
 ROOT = Path(__file__).parents[1]
@@ -62,10 +62,10 @@ def labelled() -> tuple[list[ArticleEnriched], dict[str, int]]:
     digest.update(json.dumps([r["url"] for r in raws]).encode())
     cache = CACHE / f"dev-enriched-{digest.hexdigest()[:16]}.jsonl"
     if not cache.exists():
+        from newswire_enrich.adapters.language import LanguageIdentifier
+        from newswire_enrich.adapters.nlp import Pipelines
         from newswire_enrich.config import EnrichSettings
-        from newswire_enrich.enrichment import Enricher
-        from newswire_enrich.language import LanguageIdentifier
-        from newswire_enrich.nlp import Pipelines
+        from newswire_enrich.domain.enrichment import Enricher
 
         enricher = Enricher(Pipelines(EnrichSettings().enrich_spacy_model), LanguageIdentifier())
         articles = []

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from newswire_contracts import ArticleEnriched, cloudevents
-from newswire_relate.relator import Relator
+from newswire_relate.domain.relator import Relator
 from pymongo import AsyncMongoClient
 
 from tests.support import eventually, partitions_of, read_all

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from newswire_contracts import ArticleIngested, article_id
-from newswire_enrich.enrichment import Enricher
-from newswire_enrich.language import LanguageIdentifier
-from newswire_enrich.nlp import Pipelines
-from newswire_enrich.reading import reading_time_minutes, word_count
+from newswire_enrich.adapters.language import LanguageIdentifier
+from newswire_enrich.adapters.nlp import Pipelines
+from newswire_enrich.domain.enrichment import Enricher
+from newswire_enrich.domain.reading import reading_time_minutes, word_count
 
 pytestmark = pytest.mark.unit
 

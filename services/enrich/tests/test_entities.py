@@ -1,7 +1,7 @@
 """Entity normalisation and merging, on mentions as spaCy would give them."""
 
 import pytest
-from newswire_enrich.entities import Mention, canonical_place, entities_of, normalise_name
+from newswire_enrich.domain.entities import Mention, canonical_place, entities_of, normalise_name
 
 pytestmark = pytest.mark.unit
 

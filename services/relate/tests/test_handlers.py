@@ -1,15 +1,18 @@
-"""Relate's batch handling, without a broker: refresh requests coalesced."""
+"""Relate's batch handling, without a broker: refresh requests coalesced, what an article
+changed written again, dead letters last."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
-from newswire_contracts import EventMeta
-from newswire_platform import Decoded
-from newswire_relate.handlers import coalesce
+from newswire_contracts import ArticleEnriched, EventMeta, article_id, cloudevents
+from newswire_platform import DeadLetterPolicy, Decoded
+from newswire_relate.adapters.store import SaveResult
+from newswire_relate.domain.relator import Relator
+from newswire_relate.handlers import RelateDependencies, coalesce, on_batch
 from newswire_relate.refresh import RelateRefresh
 
 pytestmark = pytest.mark.unit
@@ -41,4 +44,84 @@ def test_each_article_and_story_is_refreshed_once_in_order_of_first_request() ->
         ("article", "1", 0),
         ("article", "2", 1),
         ("story", "1", 3),
+    ]
+
+
+class Fakes:
+    """The index reader, the stores, the publisher and the dead-letter producer, recording."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def catch_up(self) -> None:
+        self.calls.append("catch up")
+
+    def indexed_at_start(self, partition: int, offset: int) -> bool:
+        return False
+
+    async def save(self, article: ArticleEnriched, *_: Any, now: datetime) -> SaveResult:
+        self.calls.append(f"save {article.id}")
+        return SaveResult("created", article.version)
+
+    async def update_relations(self, article_id: str, *_: Any, now: datetime) -> int:
+        self.calls.append(f"update {article_id}")
+        return 1
+
+    async def publish(self, event: Any, *, event_id: str) -> None:
+        self.calls.append(f"publish {getattr(event, 'kind', 'relations')} {event.id}")
+
+    async def send(self, topic: str, record: Any, headers: Any) -> None:
+        self.calls.append(f"dead letter {record.offset}")
+
+
+def enriched(n: int) -> ArticleEnriched:
+    url = f"https://news.example/handlers/{n}"
+    text = "The port of Rotterdam took delivery of a new harbour crane on Monday morning. " * 5
+    fields: dict[str, Any] = {
+        "source": "S",
+        "title": "Crane delivered",
+        "content_hash": "a" * 64,
+        "version": 1,
+    }
+    at = NOW + timedelta(hours=n)
+    return ArticleEnriched(
+        id=article_id(url), url=url, text=text, ingested_at=at, enriched_at=at, **fields
+    )
+
+
+def record(topic: str, offset: int, event: Any = None) -> ConsumerRecord[Any, Any]:
+    """The event as the subscriber receives it; without one, a record that is no event."""
+    value, headers = b"{", []
+    if event is not None:
+        encoded = cloudevents.encode(event, source="/test")
+        value, headers = encoded.value, encoded.headers
+    return ConsumerRecord(topic, 0, offset, 0, 0, None, value, None, 0, 0, headers)
+
+
+async def test_a_batch_stores_articles_asks_for_refreshes_and_dead_letters_last() -> None:
+    older, newer = enriched(1), enriched(2)
+    relator = Relator()
+    relator.add(older)
+    relator.add(newer)
+    fake = Fakes()
+    policy = DeadLetterPolicy("relate", "relate.dlq", fake)  # type: ignore[arg-type]
+    deps = RelateDependencies(relator, fake, fake, fake, fake, policy, "articles.enriched")  # type: ignore[arg-type]
+    refresh = RelateRefresh(kind="article", id=older.id, requested_at=NOW)
+    batch = [
+        record("articles.enriched", 0, newer),
+        record("articles.enriched", 1),
+        record("relate.refresh", 2, refresh),
+        record("relate.refresh", 3, refresh),
+    ]
+    await on_batch(batch, deps)
+    assert fake.calls == [
+        "catch up",
+        f"save {newer.id}",
+        f"publish relations {newer.id}",
+        f"publish article {older.id}",
+        f"publish story {older.id}",
+        f"publish story {newer.id}",  # absorbed into the older one's story
+        f"update {older.id}",  # once for the two requests
+        f"publish relations {older.id}",
+        "dead letter 1",
     ]

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from newswire_relate.features import Features
-from newswire_relate.index import DAY, CandidateIndex
+from newswire_relate.domain.features import Features
+from newswire_relate.domain.index import DAY, CandidateIndex
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from newswire_contracts import ArticleEnriched, Entity, article_id
-from newswire_relate.relator import Relator
+from newswire_relate.domain.relator import Relator
 
 pytestmark = pytest.mark.unit
 

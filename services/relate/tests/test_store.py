@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from newswire_contracts import ArticleEnriched, RelatedArticle, article_id
-from newswire_relate.store import ArticleStore, Relations
+from newswire_relate.adapters.store import ArticleStore
+from newswire_relate.domain.documents import Relations
 
 pytestmark = pytest.mark.integration
 

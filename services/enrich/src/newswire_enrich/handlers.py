@@ -1,85 +1,81 @@
-"""Enrich's subscribers: batches of ingested articles in, enriched articles out."""
+"""Enrich's handler: batches of ingested articles in, enriched articles out."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from faststream.kafka import KafkaMessage, KafkaRouter
+from aiokafka import ConsumerRecord
 from newswire_contracts import ArticleEnriched, ArticleIngested, derive_event_id
 from newswire_platform import (
     DeadLetterPolicy,
     Decoded,
     EventPublisher,
     PermanentError,
-    batch_event_subscriber,
     decode_batch,
 )
 
-from .config import EnrichSettings
-from .enrichment import Enricher
+from .domain.enrichment import Enricher
 
 log = logging.getLogger(__name__)
 
 
-def build_router(
-    settings: EnrichSettings,
-    publisher: EventPublisher,
-    enricher: Enricher,
-    dead_letters: DeadLetterPolicy,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> KafkaRouter:
-    """The enrich subscriber: batches of articles through spaCy together."""
-    router = KafkaRouter()
+@dataclass(frozen=True)
+class EnrichDependencies:
+    enricher: Enricher
+    publisher: EventPublisher
+    dead_letters: DeadLetterPolicy
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
-    @batch_event_subscriber(
-        router,
-        settings,
-        ArticleIngested,
-        description="Enriches articles (language, entities, keywords, summary) in batches.",
-        max_records=settings.enrich_batch_size,
-    )
-    async def on_articles_ingested(message: KafkaMessage) -> None:
-        batch = decode_batch(message.raw_message, ArticleIngested)
-        failed = [(record, error) for record, error in batch.invalid]
-        done: list[tuple[Decoded[ArticleIngested], ArticleEnriched]] = []
-        if batch.events:
-            done, broken = await _enrich(enricher, batch.events, clock())
-            failed.extend(broken)
-        # CPU-heavy work is done; publishing the batch at once lets the producer pipeline it.
-        await asyncio.gather(
-            *(
-                publisher.publish(
-                    enriched,
-                    event_id=derive_event_id(item.meta.id, ArticleEnriched.event_type),
-                    traceparent=item.meta.traceparent,  # each article keeps its own trace in a batch
-                )
-                for item, enriched in done
+
+async def on_articles_ingested(
+    records: Sequence[ConsumerRecord[Any, Any]], deps: EnrichDependencies
+) -> None:
+    """Enrich a batch of articles (through spaCy together) and publish them; invalid or
+    unenrichable ones go to the dead-letter topic."""
+    batch = decode_batch(records, ArticleIngested)
+    failed: list[tuple[ConsumerRecord[Any, Any], Exception]] = [*batch.invalid]
+    done: list[tuple[Decoded[ArticleIngested], ArticleEnriched]] = []
+    if batch.events:
+        done, broken = await _enrich(deps.enricher, batch.events, deps.clock())
+        failed.extend(broken)
+    # CPU-heavy work is done; publishing the batch at once lets the producer pipeline it.
+    await asyncio.gather(
+        *(
+            deps.publisher.publish(
+                enriched,
+                event_id=derive_event_id(item.meta.id, ArticleEnriched.event_type),
+                traceparent=item.meta.traceparent,  # each article keeps its own trace in a batch
             )
+            for item, enriched in done
         )
-        for item, enriched in done:
-            log.info(
-                "article enriched",
-                extra={
-                    "article_id": enriched.id,
-                    "event_id": item.meta.id,
-                    "language": enriched.language,
-                    "entities": len(enriched.entities),
-                    "flags": list(enriched.flags),
-                },
-            )
-        # Dead letters last: a retry of the batch after a failed publish must not send them twice.
-        for record, error in failed:
-            await dead_letters.dead_letter(record, error, attempts=1)
-
-    return router
+    )
+    for item, enriched in done:
+        log.info(
+            "article enriched",
+            extra={
+                "article_id": enriched.id,
+                "event_id": item.meta.id,
+                "language": enriched.language,
+                "entities": len(enriched.entities),
+                "flags": list(enriched.flags),
+            },
+        )
+    # Dead letters last: a retry of the batch after a failed publish must not send them twice.
+    for record, error in failed:
+        await deps.dead_letters.dead_letter(record, error, attempts=1)
 
 
 async def _enrich(
     enricher: Enricher, items: list[Decoded[ArticleIngested]], now: datetime
-) -> tuple[list[tuple[Decoded[ArticleIngested], ArticleEnriched]], list[tuple[object, Exception]]]:
+) -> tuple[
+    list[tuple[Decoded[ArticleIngested], ArticleEnriched]],
+    list[tuple[ConsumerRecord[Any, Any], Exception]],
+]:
     """Enrich a batch in a worker thread (heartbeats keep flowing); if one article breaks the
     batch, enrich them one by one so that only that one is dead-lettered."""
     try:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
-from newswire_contracts import ArticleEnriched, topics
-from newswire_platform import consumer_parts, consumer_service, run
+from faststream.kafka import KafkaMessage
+from newswire_contracts import ArticleEnriched, ArticleIngested, topics
+from newswire_platform import batch_event_subscriber, consumer_parts, consumer_service, run
 from newswire_platform.kafka import declare_dead_letters, declare_published
 
+from . import handlers
+from .adapters.language import LanguageIdentifier
+from .adapters.nlp import Pipelines
 from .config import EnrichSettings
-from .enrichment import Enricher
-from .handlers import build_router
-from .language import LanguageIdentifier
-from .nlp import Pipelines
+from .domain.enrichment import Enricher
 
 
 def build_app(settings: EnrichSettings) -> AsgiFastStream:
@@ -32,10 +33,22 @@ def build_app(settings: EnrichSettings) -> AsgiFastStream:
         "and key points: one event per ingested version. Keyed by article id.",
     )
     declare_dead_letters(parts.broker, settings, topics.ENRICH_DLQ)
+    deps = handlers.EnrichDependencies(enricher, parts.publisher, parts.policy)
+
+    @batch_event_subscriber(
+        parts.broker,
+        settings,
+        ArticleIngested,
+        description="Enriches articles (language, entities, keywords, summary) in batches.",
+        max_records=settings.enrich_batch_size,
+    )
+    async def on_articles_ingested(message: KafkaMessage) -> None:
+        await handlers.on_articles_ingested(message.raw_message, deps)
+
     return consumer_service(
         settings,
         parts,
-        routers=[build_router(settings, parts.publisher, enricher, parts.policy)],
+        routers=[],
         topics=[topics.ARTICLES_INGESTED, topics.ARTICLES_ENRICHED],
         title="Newswire enrich",
         description="Adds language, counts, entities, keywords and summary; publishes articles.enriched.",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaMessage
 from newswire_contracts import ArticleEnriched, ArticleRelated, StoryUpdated, topics
 from newswire_platform import (
     consumer_parts,
@@ -16,12 +16,12 @@ from newswire_platform import (
 )
 from newswire_platform.kafka import declare_dead_letters, declare_published
 
+from . import handlers
+from .adapters.store import ArticleStore, StoryStore
 from .config import RelateSettings
-from .handlers import RelateDependencies, build_router
+from .domain.relator import Relator
 from .index_reader import IndexReader
 from .refresh import REFRESH_TOPIC, RelateRefresh
-from .relator import Relator
-from .store import ArticleStore, StoryStore
 
 
 def build_app(settings: RelateSettings) -> AsgiFastStream:
@@ -59,14 +59,39 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
         "its earliest article's id.",
     )
     declare_dead_letters(parts.broker, settings, topics.RELATE_DLQ)
-    deps = RelateDependencies(
+    deps = handlers.RelateDependencies(
         relator=relator,
         reader=reader,
         articles=ArticleStore(database),
         stories=StoryStore(database),
         publisher=parts.publisher,
-        clock=lambda: datetime.now(UTC),
+        dead_letters=parts.policy,
+        enriched_topic=settings.topic(ArticleEnriched.topic),
     )
+
+    # One subscriber for both topics: with the same partition count, Kafka's range assignment
+    # gives an instance the same partitions of each, so the writer of an article also
+    # receives the refresh requests for it. (newswire_platform.batch_event_subscriber takes
+    # one topic and no fetch size yet.)
+    @parts.broker.subscriber(
+        deps.enriched_topic,
+        settings.topic(RelateRefresh.topic),
+        group_id=settings.consumer_group,
+        batch=True,
+        max_records=settings.relate_batch_size,
+        batch_timeout_ms=100,
+        # Small fetches per partition, so that a backlog of (small) refresh requests cannot
+        # fill the buffer ahead of new articles: both topics' partitions take turns.
+        max_partition_fetch_bytes=64 * 1024,
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+        max_poll_interval_ms=15 * 60 * 1000,
+        title=f"{deps.enriched_topic}:{settings.service_name}",
+        description="Stores each article with its related articles and story; keeps older ones up to date.",
+    )
+    async def on_batch(message: KafkaMessage) -> None:
+        records = message.raw_message
+        await handlers.on_batch(records if isinstance(records, tuple) else (records,), deps)
 
     async def store_ready() -> bool:
         return await ping_mongo(client)
@@ -77,7 +102,7 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
     return consumer_service(
         settings,
         parts,
-        routers=[build_router(settings, deps, parts.policy)],
+        routers=[],
         topics=[
             topics.ARTICLES_ENRICHED,
             REFRESH_TOPIC,

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lingua import LanguageDetector, LanguageDetectorBuilder
 
-__all__ = ["DetectedLanguage", "LanguageIdentifier"]
+from newswire_enrich.domain.enrichment import DetectedLanguage
+
+__all__ = ["LanguageIdentifier"]
 
 # Enough text to be sure; detection cost grows with length and gains nothing past this.
 _SAMPLE_CHARS = 3_000
-
-
-@dataclass(frozen=True, slots=True)
-class DetectedLanguage:
-    code: str
-    """ISO 639-1 code, e.g. 'en'."""
-    confidence: float
 
 
 class LanguageIdentifier:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from spacy.tokens import Doc
 from wordfreq import zipf_frequency
 
-__all__ = ["keywords_of"]
+__all__ = ["keywords_of", "word_idf"]
 
 MAX_KEYWORDS = 10
 _LONGEST_WORD = 30  # longer "words" are garbage or URLs, never keywords
@@ -69,11 +69,12 @@ def _as_phrases(
 
 def _idf(term: str, language: str) -> float:
     parts = term.split()
-    return max(_word_idf(part, language) for part in parts) + 0.5 * (len(parts) - 1)
+    return max(word_idf(part, language) for part in parts) + 0.5 * (len(parts) - 1)
 
 
 @lru_cache(maxsize=200_000)
-def _word_idf(word: str, language: str) -> float:
+def word_idf(word: str, language: str) -> float:
+    """How rare the word is in the language at large: 0 for the most common words."""
     try:
         frequency = zipf_frequency(word, language)
     except (LookupError, ValueError, ImportError):  # a language wordfreq lacks

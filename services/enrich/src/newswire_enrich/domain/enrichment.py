@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from newswire_contracts import ArticleEnriched, ArticleIngested
 from spacy.language import Language
@@ -17,15 +18,36 @@ from spacy.tokens import Doc
 
 from .entities import entities_of, mentions_of
 from .keywords import keywords_of
-from .language import LanguageIdentifier
-from .nlp import Pipelines
 from .reading import reading_time_minutes, word_count
 from .summary import key_points_of, prose_sentences, summary_of
 
-__all__ = ["Enricher", "prepare_text"]
+__all__ = ["DetectedLanguage", "Enricher", "LanguageDetector", "Pipelines", "prepare_text"]
 
 _TAG = re.compile(r"<[^<>]{1,2000}>")
 _UNCERTAIN = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedLanguage:
+    code: str
+    """ISO 639-1 code, e.g. 'en'."""
+    confidence: float
+
+
+class LanguageDetector(Protocol):
+    """What the Enricher asks of language identification (adapters.language)."""
+
+    def detect(self, text: str) -> DetectedLanguage | None: ...
+
+
+class Pipelines(Protocol):
+    """What the Enricher asks of the spaCy pipelines (adapters.nlp): the entity model for
+    its language, a blank pipeline (tokens and sentences) for any other."""
+
+    model_name: str
+    entity_language: str
+
+    def for_language(self, code: str | None) -> Language: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +84,7 @@ class Enricher:
     def __init__(
         self,
         pipelines: Pipelines,
-        languages: LanguageIdentifier,
+        languages: LanguageDetector,
         *,
         words_per_minute: int = 230,
         max_chars: int = 50_000,

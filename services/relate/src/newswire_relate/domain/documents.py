@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from newswire_contracts import ArticleRelated, StoryUpdated
+from newswire_contracts import ArticleRelated, RelatedArticle, StoryUpdated
 from newswire_contracts.readmodel import StoredStory, StoryArticle
 
-from .relator import Relator
-from .store import Relations
+from .relator import Relator, StorySummary
 
-__all__ = ["MAX_STORY_ARTICLES", "related_event", "relations_of", "story_document", "story_event"]
+__all__ = ["Relations", "related_event", "relations_of", "story_document", "story_event"]
 
 MAX_STORY_ARTICLES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Relations:
+    """What relate computes for an article, as stored with it."""
+
+    related: tuple[RelatedArticle, ...]
+    story_id: str | None
+    duplicate_of: str | None
 
 
 def relations_of(relator: Relator, article_id: str) -> Relations:
@@ -36,11 +45,8 @@ def related_event(
     )
 
 
-def story_document(relator: Relator, story_id: str, now: datetime) -> StoredStory | None:
-    """The story as stored; None if ``story_id`` is no story (it merged into another)."""
-    summary = relator.story(story_id)
-    if summary is None:
-        return None
+def story_document(relator: Relator, summary: StorySummary, now: datetime) -> StoredStory:
+    """The story as stored."""
     index = relator.index
     articles = []
     for member in summary.article_ids[:MAX_STORY_ARTICLES]:

@@ -1,0 +1,1 @@
+"""The models enrich loads: spaCy pipelines and the lingua language detector."""

@@ -1,0 +1,1 @@
+"""Enrich's rules: language decision, entities, keywords, summary, reading time, assembly."""

@@ -1,0 +1,1 @@
+"""What relate touches in the world: its read-model collections."""

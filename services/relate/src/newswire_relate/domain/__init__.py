@@ -1,0 +1,1 @@
+"""The relation engine: features, candidate index, scoring, relation graph, documents. No I/O."""

@@ -1,0 +1,194 @@
+"""The relation engine: articles in, related lists and stories out. No I/O.
+
+Every relate instance feeds every enriched article into its own Relator (from Kafka); all
+of them reach the same state. The consumer group only decides which instance writes which
+article and story.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from newswire_contracts import ArticleEnriched, RelatedArticle
+
+from .features import Features, features_of
+from .graph import Changes, RelationGraph
+from .index import CandidateIndex
+from .scoring import Weights, relation_between
+
+__all__ = ["Relator", "StorySummary", "Touched"]
+
+
+@dataclass(frozen=True)
+class StorySummary:
+    id: str
+    title: str
+    entities: tuple[str, ...]
+    first_seen: datetime
+    last_seen: datetime
+    article_ids: tuple[str, ...]
+    """In time order."""
+
+
+@dataclass(frozen=True)
+class Touched:
+    """The other articles and stories an article changed: their owners must write them again."""
+
+    articles: tuple[str, ...]
+    stories: tuple[str, ...]
+
+
+class Relator:
+    def __init__(
+        self,
+        weights: Weights | None = None,
+        *,
+        window_days: int = 14,
+        keep: int = 20,
+        remembered: int = 100_000,
+    ) -> None:
+        self.weights = weights or Weights()
+        self.index = CandidateIndex(window_days=window_days)
+        self.graph = RelationGraph(self.index, keep=keep)
+        # What each article's arrival changed, until its owner has written it down.
+        self._changes: OrderedDict[str, Changes] = OrderedDict()
+        self._remembered = remembered
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def add(self, article: ArticleEnriched) -> Changes:
+        return self.add_features(features_of(article))
+
+    def add_features(self, features: Features) -> Changes:
+        slot, _ = self.index.add(features)
+        relations = [
+            (other, relation_between(features, self.index.articles[other], self.weights))
+            for other in self.index.candidates(slot)
+        ]
+        changes = self.graph.add(
+            slot, relations, story_min=self.weights.story_min, related_min=self.weights.related_min
+        )
+        # An event delivered twice is indexed twice, the second time changing nothing: what
+        # the first arrival changed must still reach the writer of the article.
+        earlier = self._changes.get(features.id)
+        if earlier is not None:
+            changes.related |= earlier.related
+            changes.stories |= earlier.stories
+            changes.moved |= earlier.moved
+            changes.absorbed = {**earlier.absorbed, **changes.absorbed}
+        self._changes[features.id] = changes
+        self._changes.move_to_end(features.id)
+        while len(self._changes) > self._remembered:
+            self._changes.popitem(last=False)
+        return changes
+
+    def load(self, features: Features) -> None:
+        """File an article without relating it (for building large benchmark corpora)."""
+        slot, new = self.index.add(features)
+        if new:
+            self.graph.add(
+                slot, [], story_min=self.weights.story_min, related_min=self.weights.related_min
+            )
+
+    def knows(self, article_id: str) -> bool:
+        return article_id in self.index.slot_of
+
+    def changes_caused_by(self, article_id: str) -> Changes | None:
+        return self._changes.get(article_id)
+
+    def touched_by(self, article_id: str, *, replayed: bool = False) -> Touched:
+        """What the article's insertion into the index changed, plus every article related to
+        it: an article indexed before this one but handled earlier still gets this one into
+        its list. After a restart (``replayed``: indexed in the start-up replay, whose order
+        across partitions can differ from the order of first handling) the members of its
+        story too, since a merge it took part in may have been recorded as caused by an
+        article that is not handled again.
+        """
+        slot = self.index.slot_of[article_id]
+        articles = self.neighbours(article_id)
+        stories = {self.graph.story_of(slot)}
+        changes = self.changes_caused_by(article_id)
+        if changes is not None:
+            articles |= changes.related | changes.moved
+            stories |= changes.stories | set(changes.absorbed)
+        if replayed:
+            articles.update(self.story_members(article_id))
+        articles.discard(slot)
+        return Touched(
+            articles=tuple(self.id_of(other) for other in sorted(articles)),
+            stories=tuple(self.id_of(story) for story in sorted(stories)),
+        )
+
+    def neighbours(self, article_id: str) -> set[int]:
+        """Slots of every article related to this one (scored, whichever arrived last): the
+        only articles whose related lists this one can be in or push something out of."""
+        return self.graph.related_to(self.index.slot_of[article_id])
+
+    def story_members(self, article_id: str) -> list[int]:
+        """Slots of every article in this article's story."""
+        return list(self.graph.members[self.graph.story_of(self.index.slot_of[article_id])])
+
+    def id_of(self, slot: int) -> str:
+        return self.index.articles[slot].id
+
+    def related(self, article_id: str, limit: int = 20) -> tuple[RelatedArticle, ...]:
+        slot = self.index.slot_of[article_id]
+        items = []
+        for negative_score, _, other in self.graph.related.get(slot, [])[:limit]:
+            features = self.index.articles[other]
+            relation = self.graph.relation(slot, other)
+            items.append(
+                RelatedArticle(
+                    id=features.id,
+                    title=features.title,
+                    url=features.url,
+                    source=features.source,
+                    published_at=features.published_at,
+                    score=-negative_score,
+                    relation="duplicate" if relation.duplicate else "related",
+                    shared_entities=relation.shared_entities,
+                )
+            )
+        return tuple(items)
+
+    def duplicate_of(self, article_id: str) -> str | None:
+        """The earliest article this one is a near-copy of, if any."""
+        slot = self.index.slot_of[article_id]
+        mine = self.index.articles[slot]
+        copies = [
+            self.index.articles[other]
+            for _, _, other in self.graph.related.get(slot, [])
+            if self.graph.relation(slot, other).duplicate
+        ]
+        earlier = [f for f in copies if (f.time, f.id) < (mine.time, mine.id)]
+        return min(earlier, key=lambda f: (f.time, f.id)).id if earlier else None
+
+    def story_id(self, article_id: str) -> str:
+        return self.id_of(self.graph.story_of(self.index.slot_of[article_id]))
+
+    def story(self, story_id: str) -> StorySummary | None:
+        """The story of that id, or None if it merged into another (see story_id)."""
+        slot = self.index.slot_of.get(story_id)
+        if slot is None or self.graph.story_of(slot) != slot:
+            return None
+        members = sorted(
+            (self.index.articles[s] for s in self.graph.members[slot]), key=lambda f: (f.time, f.id)
+        )
+        weights: Counter[str] = Counter()
+        for features in members:
+            for key, salience in features.entities.items():
+                if not key.startswith("NORP:"):
+                    weights[key.split(":", 1)[1]] += salience
+        return StorySummary(
+            id=story_id,
+            title=members[0].title,
+            entities=tuple(
+                name for name, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+            ),
+            first_seen=datetime.fromtimestamp(members[0].time, UTC),
+            last_seen=datetime.fromtimestamp(members[-1].time, UTC),
+            article_ids=tuple(f.id for f in members),
+        )
