@@ -31,15 +31,7 @@ async def post(
         article_id, author=author, body=body, now=datetime.now(UTC)
     )
     try:
-        await gateway.publisher.publish(
-            CommentPosted(
-                id=comment.id,
-                article_id=article_id,
-                author=comment.author,
-                body=comment.body,
-                posted_at=comment.posted_at,
-            )
-        )
+        await gateway.publisher.publish(CommentPosted(**comment.model_dump()))
     except EventLogUnavailable:
         # The comment is stored and shown; only downstream consumers miss this one event.
         log.exception(

@@ -9,7 +9,7 @@ from newswire_contracts import IngestFeed, canonicalize_url, feed_id
 from newswire_contracts.readmodel import FeedStatus
 
 from .domain.errors import NotFound
-from .domain.models import FeedRegistration, renewed_registration
+from .domain.models import FeedRegistration
 from .domain.paging import Page, page_of, position_of
 from .state import GatewayState
 
@@ -30,16 +30,16 @@ async def register(
     """Register a feed, or update its registration; True when it is new."""
     url = canonicalize_url(url)
     now = datetime.now(UTC)
-    existing = await gateway.feeds.get(feed_id(url))
-    registration = renewed_registration(
-        existing,
-        feed_id(url),
-        url,
+    asked = FeedRegistration(
+        id=feed_id(url),
+        url=url,
         title=title,
         poll_interval_seconds=poll_interval_seconds,
-        interval_given=interval_given,
-        now=now,
+        created_at=now,
+        updated_at=now,
     )
+    existing = await gateway.feeds.get(asked.id)
+    registration = asked.renewing(existing, interval_given=interval_given)
     # The command first: a registration is only stored once ingest is sure to hear of it,
     # so a failed request leaves nothing behind and a retry completes it.
     await gateway.publisher.publish(

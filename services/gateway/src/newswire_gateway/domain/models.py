@@ -18,7 +18,6 @@ __all__ = [
     "FeedRegistration",
     "ListedArticle",
     "query_terms",
-    "renewed_registration",
 ]
 
 
@@ -73,37 +72,21 @@ class FeedRegistration(BaseModel):
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
-
-def renewed_registration(
-    existing: FeedRegistration | None,
-    feed_id: str,
-    url: str,
-    *,
-    title: str | None,
-    poll_interval_seconds: int | None,
-    interval_given: bool,
-    now: datetime,
-) -> FeedRegistration:
-    """A feed registered (again): what a new registration leaves out keeps its value."""
-    if existing is None:
-        return FeedRegistration(
-            id=feed_id,
-            url=url,
-            title=title,
-            poll_interval_seconds=poll_interval_seconds,
-            created_at=now,
-            updated_at=now,
+    def renewing(
+        self, existing: FeedRegistration | None, *, interval_given: bool
+    ) -> FeedRegistration:
+        """This registration of a feed registered before as ``existing``: what it leaves out
+        (no title, no interval given) keeps its value, and the feed its creation time."""
+        if existing is None:
+            return self
+        interval = self.poll_interval_seconds if interval_given else existing.poll_interval_seconds
+        return self.model_copy(
+            update={
+                "title": existing.title if self.title is None else self.title,
+                "poll_interval_seconds": interval,
+                "created_at": existing.created_at,
+            }
         )
-    return existing.model_copy(
-        update={
-            "url": url,
-            "title": existing.title if title is None else title,
-            "poll_interval_seconds": poll_interval_seconds
-            if interval_given
-            else existing.poll_interval_seconds,
-            "updated_at": now,
-        }
-    )
 
 
 class Comment(BaseModel):
