@@ -43,7 +43,7 @@ STATIC_DIR = HERE / "static"
 
 
 class _PageRoute(APIRoute):
-    """A page answers what the API answers with a problem document in HTML: a 404 page for
+    """Pages answer in HTML where the API answers with a problem document: a 404 page for
     what does not exist, a 503 page while the store is not answering."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
