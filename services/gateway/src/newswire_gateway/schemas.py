@@ -270,7 +270,8 @@ class ArticleSummary(BaseModel):
 
     @classmethod
     def from_listed(cls, article: ListedArticle) -> ArticleSummary:
-        return cls.model_validate({**article.model_dump(), "entities": article.entities[:5]})
+        listed = article.model_dump()
+        return cls.model_validate({**listed, "entities": listed["entities"][:5]})
 
 
 class ArticleList(BaseModel):
