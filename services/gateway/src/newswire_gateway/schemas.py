@@ -188,14 +188,7 @@ class Feed(BaseModel):
                 state="failing" if status.error_count else "ok",
                 **status.model_dump(exclude={"id", "url"}),
             )
-        return cls(
-            id=registration.id,
-            url=registration.url,
-            title=registration.title,
-            poll_interval_seconds=registration.poll_interval_seconds,
-            created_at=registration.created_at,
-            status=out,
-        )
+        return cls.model_validate({**registration.model_dump(), "status": out})
 
 
 class FeedList(BaseModel):
