@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from newswire_contracts.readmodel import StoredArticle
-from newswire_gateway.article_cache import ArticleCache
+from newswire_gateway.adapters.article_cache import ArticleCache
 
 pytestmark = pytest.mark.unit
 

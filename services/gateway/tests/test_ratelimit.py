@@ -1,7 +1,7 @@
 """The comment rate limiter."""
 
 import pytest
-from newswire_gateway.ratelimit import RateLimiter
+from newswire_gateway.domain.ratelimit import RateLimiter
 
 pytestmark = pytest.mark.unit
 

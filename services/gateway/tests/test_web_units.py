@@ -12,9 +12,9 @@ import pytest
 from fastapi import FastAPI
 from newswire_contracts.events import RelatedArticle
 from newswire_contracts.readmodel import StoredArticle, StoredStory, StoryArticle
-from newswire_gateway.comments import Comment
+from newswire_gateway.domain.models import Comment, ListedArticle
+from newswire_gateway.domain.ratelimit import RateLimiter
 from newswire_gateway.problems import install_problem_handlers
-from newswire_gateway.ratelimit import RateLimiter
 from newswire_gateway.web import install
 from newswire_gateway.web.timeago import paragraphs, snippet, time_ago
 
@@ -102,9 +102,9 @@ class FakeArticles:
     async def get(self, article_id: str) -> StoredArticle | None:
         return self.by_id.get(article_id)
 
-    async def list(self, query: Any, limit: int, after: Any) -> list[dict[str, Any]]:
+    async def list(self, query: Any, limit: int, after: Any) -> list[ListedArticle]:
         return [
-            {**a.model_dump(), "_id": a.id, "sort_time": a.published_at}
+            ListedArticle.model_validate({**a.model_dump(), "sort_time": a.published_at})
             for a in self.by_id.values()
             if any(e.name.casefold() == query.entity.casefold() for e in a.entities)
         ][:limit]

@@ -1,77 +1,70 @@
-"""Reader comments, which the gateway owns: one document per comment, and per article the
-list of its comment ids (appended and removed by ``_id``, the operations every
-MongoDB-wire store serves from an index and applies atomically)."""
+"""Reader comments: posted by anyone (a few a minute per client), moderated by operators."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from datetime import datetime
-from typing import Any
+import logging
+import math
+from datetime import UTC, datetime
 
-from pydantic import AwareDatetime, BaseModel
-from pymongo.asynchronous.database import AsyncDatabase
+from newswire_contracts import CommentPosted
 
-__all__ = ["Comment", "CommentStore"]
+from .adapters.publisher import EventLogUnavailable
+from .domain.errors import NotFound, RateLimited
+from .domain.models import Comment
+from .state import GatewayState
 
-COMMENTS_COLLECTION = "comments"
-ARTICLE_COMMENTS_COLLECTION = "article_comments"
+__all__ = ["delete", "listing", "post", "set_hidden"]
 
-
-class Comment(BaseModel):
-    id: str
-    article_id: str
-    author: str
-    body: str
-    posted_at: AwareDatetime
-    hidden: bool = False
+log = logging.getLogger(__name__)
 
 
-class CommentStore:
-    def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
-        self._comments = database[COMMENTS_COLLECTION]
-        self._lists = database[ARTICLE_COMMENTS_COLLECTION]
-
-    async def post(self, article_id: str, *, author: str, body: str, now: datetime) -> Comment:
-        comment = Comment(
-            id=uuid.uuid4().hex, article_id=article_id, author=author, body=body, posted_at=now
+async def post(
+    gateway: GatewayState, article_id: str, author: str, body: str, *, client: str
+) -> Comment:
+    """Store the comment and announce it on comments.posted, within the client's rate."""
+    wait = gateway.comment_limiter.take(client)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        raise RateLimited(f"too many comments from this client; try again in {seconds} s", seconds)
+    await _existing_article(gateway, article_id)
+    comment = await gateway.comments.post(
+        article_id, author=author, body=body, now=datetime.now(UTC)
+    )
+    try:
+        await gateway.publisher.publish(CommentPosted(**comment.model_dump()))
+    except EventLogUnavailable:
+        # The comment is stored and shown; only downstream consumers miss this one event.
+        log.exception(
+            "comments.posted not published",
+            extra={"article_id": article_id, "comment_id": comment.id},
         )
-        document = comment.model_dump()
-        document["_id"] = document.pop("id")
-        await self._comments.insert_one(document)
-        await self._lists.update_one(
-            {"_id": article_id}, {"$push": {"ids": comment.id}}, upsert=True
-        )
-        return comment
+    return comment
 
-    async def list(
-        self, article_id: str, *, limit: int, include_hidden: bool = False
-    ) -> list[Comment]:
-        """The article's latest ``limit`` comments, oldest first."""
-        index = await self._lists.find_one({"_id": article_id})
-        ids = (index or {}).get("ids", [])[-limit:]
-        documents = await asyncio.gather(*(self._comments.find_one({"_id": i}) for i in ids))
-        comments = [
-            Comment.model_validate({**d, "id": d["_id"]}) for d in documents if d is not None
-        ]
-        return [c for c in comments if include_hidden or not c.hidden]
 
-    async def get(self, article_id: str, comment_id: str) -> Comment | None:
-        document = await self._comments.find_one({"_id": comment_id})
-        if document is None or document["article_id"] != article_id:
-            return None
-        return Comment.model_validate({**document, "id": document["_id"]})
+async def listing(gateway: GatewayState, article_id: str, limit: int) -> list[Comment]:
+    """The article's latest visible comments, oldest first."""
+    await _existing_article(gateway, article_id)
+    return await gateway.comments.list(article_id, limit=limit)
 
-    async def set_hidden(self, article_id: str, comment_id: str, hidden: bool) -> Comment | None:
-        comment = await self.get(article_id, comment_id)
-        if comment is None:
-            return None
-        await self._comments.update_one({"_id": comment_id}, {"$set": {"hidden": hidden}})
-        return comment.model_copy(update={"hidden": hidden})
 
-    async def delete(self, article_id: str, comment_id: str) -> bool:
-        if await self.get(article_id, comment_id) is None:
-            return False
-        await self._lists.update_one({"_id": article_id}, {"$pull": {"ids": comment_id}})
-        await self._comments.delete_one({"_id": comment_id})
-        return True
+async def set_hidden(
+    gateway: GatewayState, article_id: str, comment_id: str, hidden: bool
+) -> Comment:
+    comment = await gateway.comments.set_hidden(article_id, comment_id, hidden)
+    if comment is None:
+        raise _no_comment(article_id, comment_id)
+    return comment
+
+
+async def delete(gateway: GatewayState, article_id: str, comment_id: str) -> None:
+    if not await gateway.comments.delete(article_id, comment_id):
+        raise _no_comment(article_id, comment_id)
+
+
+async def _existing_article(gateway: GatewayState, article_id: str) -> None:
+    if await gateway.articles.get(article_id) is None:
+        raise NotFound("article", f"no article {article_id}")
+
+
+def _no_comment(article_id: str, comment_id: str) -> NotFound:
+    return NotFound("comment", f"no comment {comment_id} on article {article_id}")

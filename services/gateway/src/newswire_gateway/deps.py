@@ -9,7 +9,7 @@ from fastapi import Depends, Header, Request
 from .auth import check_api_key
 from .state import GatewayState
 
-__all__ = ["State", "WriteAccess", "gateway_state"]
+__all__ = ["Client", "State", "WriteAccess", "gateway_state"]
 
 
 def gateway_state(request: Request) -> GatewayState:
@@ -34,3 +34,13 @@ async def _require_api_key(
 
 WriteAccess = Depends(_require_api_key)
 """Route dependency: the request must carry a valid API key."""
+
+
+async def _client(request: Request, state: State) -> str:
+    if state.settings.trust_forwarded_for and (forwarded := request.headers.get("x-forwarded-for")):
+        return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+Client = Annotated[str, Depends(_client)]
+"""Who is asking, for per-client limits: the address, or X-Forwarded-For's first when trusted."""

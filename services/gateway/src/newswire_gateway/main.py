@@ -19,18 +19,21 @@ from newswire_platform import (
 from newswire_platform.kafka import declare_published, wait_for_kafka
 from pydantic import Field
 
-from .article_cache import ArticleCache
-from .comments import CommentStore
+from .adapters.article_cache import ArticleCache
+from .adapters.articles import ArticleReader
+from .adapters.comments import CommentStore
+from .adapters.feeds import FeedRegistry
+from .adapters.publisher import Publisher
+from .adapters.stories import StoryReader
 from .config import GatewaySettings
+from .domain.ratelimit import RateLimiter
 from .limits import BodySizeLimit
 from .live import LiveFeed
 from .metrics import RequestMetrics
 from .problems import install_problem_handlers
-from .ratelimit import RateLimiter
 from .routes import articles, comments, docs, feeds, health, stories, stream
 from .routing import add_routes
 from .state import GatewayState
-from .store import ArticleReader, FeedRegistry, StoryReader
 from .tracing import RequestTracing
 from .web import install as install_web
 
@@ -54,16 +57,17 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         description="Comments readers post on articles. Keyed by article id.",
     )
     mongo = create_mongo_client(settings)
+    database = mongo[settings.mongodb_database]
     cache = ArticleCache(settings.article_cache_size, settings.article_cache_seconds)
     state = GatewayState(
         settings=settings,
         broker=broker,
-        publisher=EventPublisher(broker, settings),
+        publisher=Publisher(EventPublisher(broker, settings)),
         mongo=mongo,
-        articles=ArticleReader(mongo[settings.mongodb_database], cache),
-        feeds=FeedRegistry(mongo[settings.mongodb_database]),
-        stories=StoryReader(mongo[settings.mongodb_database]),
-        comments=CommentStore(mongo[settings.mongodb_database]),
+        articles=ArticleReader(database, cache),
+        feeds=FeedRegistry(database),
+        stories=StoryReader(database),
+        comments=CommentStore(database),
         comment_limiter=RateLimiter(settings.comment_rate_per_minute, settings.comment_burst),
         live=LiveFeed(
             settings.kafka_bootstrap_servers,

@@ -1,6 +1,7 @@
 """RFC 9457 problem documents for every error the API returns.
 
-Clients get a status, a title and a useful ``detail``; never a stack trace.
+Clients get a status, a title and a useful ``detail``; never a stack trace. The rules'
+refusals, an unavailable store and an unavailable event log become problems here, and only here.
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from newswire_platform import StoreError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .adapters.publisher import EventLogUnavailable
+from .domain.errors import Invalid, NotFound, RateLimited, Refused
 
 __all__ = [
     "PROBLEM_JSON",
     "Problem",
     "ProblemError",
+    "as_problem",
     "install_problem_handlers",
     "problem_responses",
 ]
@@ -49,6 +55,23 @@ class ProblemError(Exception):
         self.status = status
         self.detail = detail
         self.headers = headers
+
+
+_RETRY = {"Retry-After": "5"}
+_REFUSALS: dict[type[Refused], int] = {NotFound: 404, Invalid: 422, RateLimited: 429}
+
+
+def as_problem(exc: Exception) -> ProblemError:
+    """The problem a refusal of the rules, or an unavailable store or event log, answers with."""
+    if isinstance(exc, ProblemError):
+        return exc
+    if isinstance(exc, StoreError):
+        return ProblemError(503, "the store is unavailable; retry shortly", headers=_RETRY)
+    if isinstance(exc, EventLogUnavailable):
+        return ProblemError(503, "the event log is unavailable; retry shortly", headers=_RETRY)
+    assert isinstance(exc, Refused)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return ProblemError(_REFUSALS[type(exc)], str(exc), headers=headers)
 
 
 def problem_response(
@@ -86,9 +109,14 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error, including validation errors and crashes, a problem document."""
 
-    @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(request, exc.status, exc.detail, headers=exc.headers)
+    async def _problem(request: Request, exc: Exception) -> JSONResponse:
+        problem = as_problem(exc)
+        if problem.status == 503:
+            log.warning("unavailable", extra={"path": request.url.path, "error": repr(exc)})
+        return problem_response(request, problem.status, problem.detail, headers=problem.headers)
+
+    for kind in (ProblemError, Refused, StoreError, EventLogUnavailable):
+        app.add_exception_handler(kind, _problem)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from newswire_contracts import MAX_HTML_CHARS, MAX_TEXT_CHARS, InvalidURLError, canonicalize_url
 from newswire_contracts.readmodel import FeedStatus, StoredArticle, StoredStory
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from .domain.models import Comment, FeedRegistration, ListedArticle
 
 __all__ = [
     "Accepted",
     "Article",
     "ArticleList",
     "ArticleSummary",
+    "CommentList",
+    "CommentVisibility",
     "EntityOut",
     "Feed",
     "FeedList",
     "FeedStatusOut",
+    "NewComment",
     "RegisterFeed",
     "SubmitArticle",
 ]
@@ -173,7 +178,7 @@ class Feed(BaseModel):
     status: FeedStatusOut
 
     @classmethod
-    def build(cls, registration: Any, status: FeedStatus | None) -> Feed:
+    def build(cls, registration: FeedRegistration, status: FeedStatus | None) -> Feed:
         if status is None or status.last_fetch_at is None:
             out = FeedStatusOut(
                 state="pending", next_fetch_at=status.next_fetch_at if status else None
@@ -183,14 +188,7 @@ class Feed(BaseModel):
                 state="failing" if status.error_count else "ok",
                 **status.model_dump(exclude={"id", "url"}),
             )
-        return cls(
-            id=registration.id,
-            url=registration.url,
-            title=registration.title,
-            poll_interval_seconds=registration.poll_interval_seconds,
-            created_at=registration.created_at,
-            status=out,
-        )
+        return cls.model_validate({**registration.model_dump(), "status": out})
 
 
 class FeedList(BaseModel):
@@ -264,10 +262,9 @@ class ArticleSummary(BaseModel):
     story_id: str | None
 
     @classmethod
-    def from_document(cls, document: dict[str, Any]) -> ArticleSummary:
-        return cls.model_validate(
-            {**document, "id": document["_id"], "entities": (document.get("entities") or [])[:5]}
-        )
+    def from_listed(cls, article: ListedArticle) -> ArticleSummary:
+        listed = article.model_dump()
+        return cls.model_validate({**listed, "entities": listed["entities"][:5]})
 
 
 class ArticleList(BaseModel):
@@ -275,3 +272,34 @@ class ArticleList(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as cursor for the next page; null on the last."
     )
+
+
+class NewComment(BaseModel):
+    """Plain text; shown escaped everywhere."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"author": "Ann", "body": "Good read."}]}
+    )
+
+    author: str = Field(min_length=1, max_length=80)
+    body: str = Field(min_length=1, max_length=5_000)
+
+    @field_validator("author", "body")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+            raise ValueError("must not contain control characters")
+        return value
+
+
+class CommentVisibility(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hidden: bool
+
+
+class CommentList(BaseModel):
+    items: list[Comment] = Field(description="Oldest first.")

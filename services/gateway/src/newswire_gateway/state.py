@@ -1,4 +1,5 @@
-"""What the gateway's request handlers share: settings, the publisher, the store readers."""
+"""What the gateway's use cases and request handlers share: settings, the store's readers
+and writers, the publisher, the live feed."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from newswire_platform import EventPublisher
 from pymongo import AsyncMongoClient
 
-from .comments import CommentStore
+from .adapters.articles import ArticleReader
+from .adapters.comments import CommentStore
+from .adapters.feeds import FeedRegistry
+from .adapters.publisher import Publisher
+from .adapters.stories import StoryReader
 from .config import GatewaySettings
+from .domain.ratelimit import RateLimiter
 from .live import LiveFeed
-from .ratelimit import RateLimiter
-from .store import ArticleReader, FeedRegistry, StoryReader
 
 __all__ = ["GatewayState"]
 
@@ -22,7 +25,7 @@ __all__ = ["GatewayState"]
 class GatewayState:
     settings: GatewaySettings
     broker: KafkaBroker
-    publisher: EventPublisher
+    publisher: Publisher
     mongo: AsyncMongoClient[dict[str, Any]]
     articles: ArticleReader
     feeds: FeedRegistry

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Path, Query, Request, Response
-from newswire_contracts import IngestArticle, article_id, canonicalize_url
-from newswire_contracts.readmodel import StoredArticle, search_terms
+from newswire_contracts import IngestArticle
+from newswire_contracts.readmodel import StoredArticle
 from pydantic import AwareDatetime
-from pymongo.errors import PyMongoError
 
-from newswire_gateway.cursors import decode_cursor, encode_cursor
+from newswire_gateway import articles
 from newswire_gateway.deps import State, WriteAccess, gateway_state
+from newswire_gateway.domain.models import ArticleQuery, query_terms
 from newswire_gateway.http_cache import json_with_etag
-from newswire_gateway.problems import ProblemError, problem_responses
+from newswire_gateway.problems import problem_responses
 from newswire_gateway.schemas import (
     Accepted,
     Article,
@@ -26,9 +24,6 @@ from newswire_gateway.schemas import (
     RelatedList,
     SubmitArticle,
 )
-from newswire_gateway.store import ArticleQuery, ArticleReader
-
-log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
@@ -45,26 +40,8 @@ ArticleIdPath = Annotated[
 )
 async def submit_article(body: SubmitArticle, state: State, response: Response) -> Accepted:
     """Submit an article; it is readable at its id once ingested, enriched and related."""
-    canonical = canonicalize_url(body.url)
-    command = IngestArticle(
-        url=body.url,
-        title=body.title,
-        text=body.text,
-        html=body.html,
-        source=body.source,
-        published_at=body.published_at,
-        language=body.language,
-        submitted_at=datetime.now(UTC),
-    )
-    try:
-        meta = await state.publisher.publish(command)
-    except KafkaError as exc:
-        log.warning("submission not published", extra={"error": repr(exc)})
-        raise ProblemError(
-            503, "the event log is unavailable; retry shortly", headers={"Retry-After": "5"}
-        ) from exc
-    identifier = article_id(canonical)
-    log.info("article submitted", extra={"article_id": identifier, "event_id": meta.id})
+    command = IngestArticle(**body.model_dump(), submitted_at=datetime.now(UTC))
+    identifier = await articles.submit(state, command)
     response.headers["Location"] = f"/v1/articles/{identifier}"
     return Accepted(id=identifier)
 
@@ -94,36 +71,17 @@ async def list_articles(
     ] = None,
 ) -> ArticleList:
     """Articles, newest first, filtered; pages stay correct while new articles arrive."""
-    terms: tuple[str, ...] = ()
-    if q is not None:
-        terms = tuple(search_terms(q))[:10]
-        if not terms:
-            raise ProblemError(
-                422, "q has no searchable words (words of two letters or more, not stop words)"
-            )
-    after = None
-    if cursor is not None:
-        moment, article_id = decode_cursor(cursor)
-        try:
-            after = (datetime.fromisoformat(moment), article_id)
-        except ValueError as exc:
-            raise ProblemError(422, "cursor is not one this API gave out") from exc
     query = ArticleQuery(
-        source=source, entity=entity, language=language, since=since, until=until, terms=terms
+        source=source,
+        entity=entity,
+        language=language,
+        since=since,
+        until=until,
+        terms=query_terms(q),
     )
-    try:
-        documents = await state.articles.list(query, limit + 1, after)
-    except PyMongoError as exc:
-        raise ProblemError(
-            503, "the store is unavailable; retry shortly", headers={"Retry-After": "5"}
-        ) from exc
-    page = documents[:limit]
-    next_cursor = None
-    if len(documents) > limit:
-        last = page[-1]
-        next_cursor = encode_cursor(last["sort_time"].isoformat(), last["_id"])
+    page = await articles.listing(state, query, limit, cursor)
     return ArticleList(
-        items=[ArticleSummary.from_document(d) for d in page], next_cursor=next_cursor
+        items=[ArticleSummary.from_listed(a) for a in page.items], next_cursor=page.next_cursor
     )
 
 
@@ -138,9 +96,9 @@ async def get_article(article_id: ArticleIdPath, request: Request) -> Response:
 
     Answers 304 to an If-None-Match with its current ETag.
     """
-    reader = gateway_state(request).articles
-    stored = await _stored(reader, article_id)
-    return json_with_etag(request, reader.rendered(stored, _article_json))
+    state = gateway_state(request)
+    stored = await articles.read(state, article_id)
+    return json_with_etag(request, state.articles.rendered(stored, _article_json))
 
 
 @router.get(
@@ -154,29 +112,17 @@ async def get_related(
     limit: Annotated[int, Query(ge=1, le=100, description="How many, best first")] = 10,
 ) -> Response:
     """Articles related to this one, best first, with why; newer articles included."""
-    reader = gateway_state(request).articles
-    stored = await _stored(reader, article_id)
+    state = gateway_state(request)
+    stored = await articles.read(state, article_id)
 
     def render(article: StoredArticle) -> bytes:
         items = [RelatedItem.model_validate(item.model_dump()) for item in article.related[:limit]]
         return RelatedList(items=items).model_dump_json().encode()
 
     return Response(
-        content=reader.rendered(stored, render, f"related:{limit}"),
+        content=state.articles.rendered(stored, render, f"related:{limit}"),
         media_type="application/json",
     )
-
-
-async def _stored(reader: ArticleReader, article_id: str) -> StoredArticle:
-    try:
-        stored = await reader.get(article_id)
-    except PyMongoError as exc:
-        raise ProblemError(
-            503, "the store is unavailable; retry shortly", headers={"Retry-After": "5"}
-        ) from exc
-    if stored is None:
-        raise ProblemError(404, f"no article {article_id} (yet): it may still be in processing")
-    return stored
 
 
 def _article_json(article: StoredArticle) -> bytes:

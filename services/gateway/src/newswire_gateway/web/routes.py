@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,19 +18,21 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from newswire_contracts.readmodel import StoredArticle, StoredStory
+from newswire_platform import StoreError
 from pydantic import ValidationError
-from pymongo.errors import PyMongoError
 
-from newswire_gateway.comments import Comment
-from newswire_gateway.deps import State
-from newswire_gateway.problems import ProblemError
-from newswire_gateway.routes.comments import NewComment, post_comment
+from newswire_gateway import articles, comments, stories
+from newswire_gateway.deps import Client, State
+from newswire_gateway.domain.errors import NotFound, Refused
+from newswire_gateway.domain.models import ArticleQuery
+from newswire_gateway.problems import ProblemError, as_problem
 from newswire_gateway.routing import add_routes
+from newswire_gateway.schemas import NewComment
 from newswire_gateway.state import GatewayState
-from newswire_gateway.store import ArticleQuery
 
 from .timeago import paragraphs, snippet, time_ago
 
@@ -39,7 +41,26 @@ __all__ = ["install", "router"]
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 
-router = APIRouter(include_in_schema=False)
+
+class _PageRoute(APIRoute):
+    """Pages answer in HTML where the API answers with a problem document: a 404 page for
+    what does not exist, a 503 page while the store is not answering."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except NotFound as exc:
+                return _not_found(exc.what)
+            except StoreError:
+                return _unavailable()
+
+        return page
+
+
+router = APIRouter(include_in_schema=False, route_class=_PageRoute)
 
 _ARTICLE_ID = re.compile(r"[0-9a-f]{32}")
 _STORY_ID = re.compile(r"[0-9a-z_-]{1,64}")
@@ -110,7 +131,12 @@ templates = Environment(
 )
 templates.globals["outlets"] = outlets
 templates.filters.update(
-    ago=time_ago, iso=_iso, full_date=_full_date, entity_url=entity_url, paragraphs=paragraphs
+    ago=time_ago,
+    iso=_iso,
+    full_date=_full_date,
+    entity_url=entity_url,
+    paragraphs=paragraphs,
+    snippet=snippet,
 )
 
 
@@ -150,15 +176,6 @@ class RelatedItem:
     shared_entities: Sequence[str]
 
 
-@dataclass(frozen=True)
-class ListedArticle:
-    id: str
-    title: str
-    source: str
-    time: datetime | None
-    snippet: str
-
-
 async def _related(state: GatewayState, article: StoredArticle) -> list[RelatedItem]:
     """The first related articles, each with the start of its summary (read concurrently)."""
     chosen = article.related[:RELATED_SHOWN]
@@ -186,24 +203,20 @@ def _entity_groups(article: StoredArticle) -> list[tuple[str, list[str]]]:
     return groups
 
 
-async def _story(state: GatewayState, story_id: str | None) -> StoredStory | None:
-    return await state.stories.get(story_id) if story_id else None
+_EMPTY_FORM = {"comment_error": None, "author": "", "body": ""}
 
 
 async def _render_article(
     state: GatewayState,
     article: StoredArticle,
-    *,
     status: int = 200,
     headers: dict[str, str] | None = None,
-    comment_error: str | None = None,
-    author: str = "",
-    body: str = "",
+    **form: Any,
 ) -> HTMLResponse:
-    related, story, comments, original = await asyncio.gather(
+    related, story, shown, original = await asyncio.gather(
         _related(state, article),
-        _story(state, article.story_id),
-        state.comments.list(article.id, limit=COMMENTS_SHOWN),
+        state.stories.get(article.story_id) if article.story_id else _none(),
+        comments.listing(state, article.id, COMMENTS_SHOWN),
         state.articles.get(article.duplicate_of) if article.duplicate_of else _none(),
     )
     return _html(
@@ -216,10 +229,8 @@ async def _render_article(
         related=related,
         story=story,
         original=original,
-        comments=comments,
-        comment_error=comment_error,
-        author=author,
-        body=body,
+        comments=shown,
+        **{**_EMPTY_FORM, **form},
     )
 
 
@@ -227,26 +238,11 @@ async def _none() -> None:
     return None
 
 
-def _comments_fragment(
-    article: StoredArticle,
-    comments: list[Comment],
-    *,
-    status: int = 200,
-    headers: dict[str, str] | None = None,
-    comment_error: str | None = None,
-    author: str = "",
-    body: str = "",
-) -> HTMLResponse:
-    return _html(
-        "_comments.html",
-        status,
-        headers,
-        article=article,
-        comments=comments,
-        comment_error=comment_error,
-        author=author,
-        body=body,
-    )
+def _named(pattern: re.Pattern[str], identifier: str, what: str) -> str:
+    """``identifier`` if it has the form of one, else NotFound: it cannot name anything."""
+    if not pattern.fullmatch(identifier):
+        raise NotFound(what, f"no {what} {identifier}")
+    return identifier
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -254,116 +250,71 @@ def _comments_fragment(
 
 @router.get("/", response_class=HTMLResponse)
 async def front_page(state: State) -> Response:
-    try:
-        stories = await state.stories.latest(STORIES_SHOWN, None)
-    except PyMongoError:
-        return _unavailable()
-    return _html("index.html", stories=stories)
+    return _html("index.html", stories=(await stories.latest(state, STORIES_SHOWN, None)).items)
 
 
 @router.get("/stories.html", response_class=HTMLResponse)
 async def stories_fragment(state: State) -> Response:
-    try:
-        stories = await state.stories.latest(STORIES_SHOWN, None)
-    except PyMongoError:
-        return _unavailable()
-    return _html("_stories.html", stories=stories)
-
-
-async def _article(state: GatewayState, article_id: str) -> StoredArticle | None:
-    if not _ARTICLE_ID.fullmatch(article_id):
-        return None
-    return await state.articles.get(article_id)
+    return _html("_stories.html", stories=(await stories.latest(state, STORIES_SHOWN, None)).items)
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 async def article_page(article_id: str, state: State) -> Response:
-    try:
-        article = await _article(state, article_id)
-        if article is None:
-            return _not_found("article")
-        if article.id != article_id:  # an alias: show it under its own address
-            return RedirectResponse(f"/articles/{article.id}", status_code=308)
-        return await _render_article(state, article)
-    except PyMongoError:
-        return _unavailable()
+    article = await articles.read(state, _named(_ARTICLE_ID, article_id, "article"))
+    if article.id != article_id:  # an alias: show it under its own address
+        return RedirectResponse(f"/articles/{article.id}", status_code=308)
+    return await _render_article(state, article)
 
 
 @router.get("/articles/{article_id}/related.html", response_class=HTMLResponse)
 async def related_fragment(article_id: str, state: State) -> Response:
-    try:
-        article = await _article(state, article_id)
-        if article is None:
-            return _not_found("article")
-        return _html("_related.html", article=article, related=await _related(state, article))
-    except PyMongoError:
-        return _unavailable()
+    article = await articles.read(state, _named(_ARTICLE_ID, article_id, "article"))
+    return _html("_related.html", article=article, related=await _related(state, article))
 
 
 @router.get("/articles/{article_id}/comments", response_class=HTMLResponse)
 async def comments_get(article_id: str) -> Response:
     """Where a reloaded form result lands: back to the article's comments."""
-    if not _ARTICLE_ID.fullmatch(article_id):
-        return _not_found("article")
+    _named(_ARTICLE_ID, article_id, "article")
     return RedirectResponse(f"/articles/{article_id}#comments", status_code=303)
 
 
 @router.post("/articles/{article_id}/comments", response_class=HTMLResponse)
-async def comments_post(article_id: str, state: State, request: Request) -> Response:
+async def comments_post(
+    article_id: str, state: State, client: Client, request: Request
+) -> Response:
     """The comment form: 303 back to the article on success; the page again, with the
     error and what was typed, on failure. With the fragment header (live.js): the comments
     section instead of either."""
+    article = await articles.read(state, _named(_ARTICLE_ID, article_id, "article"))
+    fields, failure = await _read_form(request)
+    author, text = fields.get("author", ""), fields.get("body", "")
+    if failure is None:
+        failure = await _post_comment(state, client, article, author, text)
     fragment = request.headers.get(FRAGMENT_HEADER) == "comments"
-    try:
-        article = await _article(state, article_id)
-        if article is None:
-            return _not_found("article")
-        fields, failure = await _read_form(request)
-        author, text = fields.get("author", ""), fields.get("body", "")
-        if failure is None:
-            failure = await _post_comment(state, request, article, author, text)
-        if failure is None:
-            if not fragment:
-                return RedirectResponse(f"/articles/{article.id}#comments", status_code=303)
-            comments = await state.comments.list(article.id, limit=COMMENTS_SHOWN)
-            return _comments_fragment(article, comments)
-        if failure.status >= 500:
-            return _unavailable()
-        if fragment:
-            return _comments_fragment(
-                article,
-                await state.comments.list(article.id, limit=COMMENTS_SHOWN),
-                status=failure.status,
-                headers=failure.headers,
-                comment_error=failure.detail,
-                author=author,
-                body=text,
-            )
-        return await _render_article(
-            state,
-            article,
-            status=failure.status,
-            headers=failure.headers,
-            comment_error=failure.detail,
-            author=author,
-            body=text,
-        )
-    except PyMongoError:
-        return _unavailable()
+    if failure is None and not fragment:
+        return RedirectResponse(f"/articles/{article.id}#comments", status_code=303)
+    status, headers, form = 200, None, _EMPTY_FORM
+    if failure is not None:
+        status, headers = failure.status, failure.headers
+        form = {"comment_error": failure.detail, "author": author, "body": text}
+    if not fragment:
+        return await _render_article(state, article, status, headers, **form)
+    shown = await comments.listing(state, article.id, COMMENTS_SHOWN)
+    return _html("_comments.html", status, headers, article=article, comments=shown, **form)
 
 
 async def _post_comment(
-    state: GatewayState, request: Request, article: StoredArticle, author: str, text: str
+    state: GatewayState, client: str, article: StoredArticle, author: str, text: str
 ) -> ProblemError | None:
-    """Post through the API's own handler (validation, rate limit, event); the problem if any."""
+    """Post as the API does (validation, rate limit, event); the problem if any."""
     try:
         comment = NewComment(author=author, body=text)
+        await comments.post(state, article.id, comment.author, comment.body, client=client)
     except ValidationError as exc:
         return ProblemError(422, _describe(exc))
-    try:
-        await post_comment(article.id, comment, state, request)
-    except ProblemError as exc:
-        return exc
+    except Refused as exc:
+        return as_problem(exc)
     return None
 
 
@@ -397,12 +348,7 @@ def _describe(exc: ValidationError) -> str:
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 async def story_page(story_id: str, state: State) -> Response:
-    try:
-        story = await state.stories.get(story_id) if _STORY_ID.fullmatch(story_id) else None
-    except PyMongoError:
-        return _unavailable()
-    if story is None:
-        return _not_found("story")
+    story = await stories.read(state, _named(_STORY_ID, story_id, "story"))
     if story.id != story_id:  # merged into another story
         return RedirectResponse(f"/stories/{story.id}", status_code=308)
     return _html("story.html", story=story)
@@ -410,12 +356,7 @@ async def story_page(story_id: str, state: State) -> Response:
 
 @router.get("/stories/{story_id}/articles.html", response_class=HTMLResponse)
 async def story_articles_fragment(story_id: str, state: State) -> Response:
-    try:
-        story = await state.stories.get(story_id) if _STORY_ID.fullmatch(story_id) else None
-    except PyMongoError:
-        return _unavailable()
-    if story is None:
-        return _not_found("story")
+    story = await stories.read(state, _named(_STORY_ID, story_id, "story"))
     return _html("_story_articles.html", story=story)
 
 
@@ -424,34 +365,13 @@ async def entity_page(name: str, state: State) -> Response:
     name = name.strip()
     if not name or len(name) > MAX_ENTITY_NAME:
         return _not_found("such name")
-    try:
-        documents = await state.articles.list(ArticleQuery(entity=name), ENTITY_ARTICLES, None)
-    except PyMongoError:
-        return _unavailable()
-    if not documents:
-        return _html(
-            "error.html",
-            404,
-            title=name,
-            message="No articles mention this name yet.",
-        )
+    query = ArticleQuery(entity=name)
+    found = (await articles.listing(state, query, ENTITY_ARTICLES, None)).items
+    if not found:
+        return _html("error.html", 404, title=name, message="No articles mention this name yet.")
     display, kind = name, None
-    for document in documents:
-        for entity in document.get("entities") or ():
-            if str(entity.get("name", "")).casefold() == name.casefold():
-                display, kind = entity["name"], _ENTITY_KINDS.get(entity.get("type", ""))
-                break
-        else:
-            continue
-        break
-    articles = [
-        ListedArticle(
-            id=d["_id"],
-            title=d.get("title") or "(untitled)",
-            source=d.get("source", ""),
-            time=d.get("published_at") or d.get("sort_time"),
-            snippet=snippet(d.get("summary") or ""),
-        )
-        for d in documents
-    ]
-    return _html("entity.html", name=display, kind=kind, articles=articles)
+    for entity in (entity for article in found for entity in article.entities):
+        if entity.name.casefold() == name.casefold():
+            display, kind = entity.name, _ENTITY_KINDS.get(entity.type)
+            break
+    return _html("entity.html", name=display, kind=kind, articles=found)
