@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newswire_contracts.readmodel import ARTICLES_COLLECTION, article_document
-from newswire_gateway.store import ArticleQuery, ArticleReader
+from newswire_gateway.adapters.articles import ArticleQuery, ArticleReader
 from pymongo import AsyncMongoClient
 from tqdm import tqdm
 
