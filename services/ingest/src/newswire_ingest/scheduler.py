@@ -24,8 +24,8 @@ from newswire_platform import log_context
 
 from .adapters.store import FeedStore
 from .cancellation import run_to_completion
-from .domain.feed_state import FeedState, polled_state, retry_after_crash
-from .domain.schedule import PollTiming
+from .domain.feed_state import FeedState, polled_state
+from .domain.schedule import PollTiming, after_failure
 from .poller import FeedPoller, PollProgress
 
 __all__ = ["FeedScheduler"]
@@ -173,7 +173,14 @@ class FeedScheduler:
         except Exception:
             # A bug in one poll must not stop the others; retry it after the minimum interval.
             log.exception("feed poll crashed", extra={"feed_id": feed_id})
-            retry = retry_after_crash(self._timing, now=self._clock(), rng=self._rng)
+            retry = after_failure(
+                self._timing,
+                interval_seconds=self._timing.min_seconds,
+                error_count=1,
+                retry_after=None,
+                now=self._clock(),
+                rng=self._rng,
+            )
             if feed_id in self._due:
                 self._schedule(feed_id, self._partition_of[feed_id], retry)
         finally:

@@ -41,29 +41,13 @@ def _state(document: dict[str, Any]) -> FeedState:
 # (next_fetch_at, interval_seconds) is written by both: the last write wins, and the next
 # poll's sets it right again.
 SUBSCRIPTION_FIELDS = (
-    "url",
-    "title",
-    "poll_interval_seconds",
-    "partition",
-    "next_fetch_at",
-    "interval_seconds",
-)
+    "url", "title", "poll_interval_seconds", "partition", "next_fetch_at", "interval_seconds",
+)  # fmt: skip
 POLL_FIELDS = (
-    "last_fetch_at",
-    "last_status",
-    "last_success_at",
-    "last_error",
-    "error_count",
-    "etag",
-    "last_modified",
-    "last_entry_error",
-    "warnings",
-    "feed_title",
-    "site_url",
-    "recent_entry_times",
-    "next_fetch_at",
-    "interval_seconds",
-)
+    "last_fetch_at", "last_status", "last_success_at", "last_error", "error_count", "etag",
+    "last_modified", "last_entry_error", "warnings", "feed_title", "site_url",
+    "recent_entry_times", "next_fetch_at", "interval_seconds",
+)  # fmt: skip
 POLL_COUNTS = ("entries_seen", "articles_published")
 
 

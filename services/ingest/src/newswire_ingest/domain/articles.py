@@ -1,5 +1,4 @@
-"""Building ingested articles from submissions, feed entries and pages, and their versions:
-ingest's rules."""
+"""Ingest's article rules: articles from submissions, feed entries and pages; their versions."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from .schedule import PollTiming, after_failure, after_success
 
-__all__ = ["FeedState", "PollOutcome", "polled_state", "retry_after_crash", "subscribed_state"]
+__all__ = ["FeedState", "PollOutcome", "polled_state", "subscribed_state"]
 
 
 class FeedState(BaseModel):
@@ -162,15 +162,3 @@ def polled_state(
             ),
         }
     return state.model_copy(update=fields)
-
-
-def retry_after_crash(timing: PollTiming, *, now: datetime, rng: random.Random) -> datetime:
-    """When to poll again a feed whose poll crashed (a bug): after the minimum interval."""
-    return after_failure(
-        timing,
-        interval_seconds=timing.min_seconds,
-        error_count=1,
-        retry_after=None,
-        now=now,
-        rng=rng,
-    )

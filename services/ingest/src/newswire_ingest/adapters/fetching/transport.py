@@ -1,7 +1,4 @@
-"""httpx's transport, vetting every address it connects to, after DNS resolution (SSRF).
-
-Checked on every connection, so that DNS rebinding cannot get round it.
-"""
+"""httpx's transport, vetting every address it connects to after resolving it (SSRF)."""
 
 from __future__ import annotations
 
