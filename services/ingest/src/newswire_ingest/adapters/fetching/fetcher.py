@@ -17,12 +17,11 @@ import httpx
 from newswire_ingest.domain.media_types import split_content_type
 
 from .addresses import AllowList, check_addresses
-from .body import read_body
 from .cache_headers import retry_after_seconds
 from .charset import decode_text
 from .errors import FetchError
 from .host_slots import HostSlots
-from .transport import SafeTransport
+from .transport import SafeTransport, read_body
 
 __all__ = ["FetchOptions", "Fetched", "Fetcher"]
 
