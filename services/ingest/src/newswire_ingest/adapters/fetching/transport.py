@@ -23,9 +23,6 @@ from .errors import BlockedAddressError, FetchError, ResponseTooLargeError
 __all__ = ["SafeTransport", "read_body"]
 
 
-# --- connections to vetted addresses ------------------------------------------------------
-
-
 class _PublicOnlyBackend(httpcore.AsyncNetworkBackend):
     """Resolves the host itself, refuses non-public addresses, connects to the vetted IP.
 
