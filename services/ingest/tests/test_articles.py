@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 from newswire_contracts import IngestArticle, article_id, canonicalize_url
-from newswire_ingest.articles import (
+from newswire_ingest.domain.articles import (
+    ArticleRejected,
     article_from_submission,
     choose_canonical,
     clean_text,
     content_hash,
     source_from_url,
 )
-from newswire_ingest.extract import canonical_link, extract_page
-from newswire_platform import PermanentError
+from newswire_ingest.domain.extract import canonical_link, extract_page
 
 pytestmark = pytest.mark.unit
 
@@ -94,7 +94,7 @@ def test_oversized_text_is_cut_and_flagged() -> None:
     ],
 )
 def test_no_text_is_a_permanent_error(fields: dict[str, str], reason: str) -> None:
-    with pytest.raises(PermanentError, match=reason):
+    with pytest.raises(ArticleRejected, match=reason):
         article_from_submission(submission(url="https://news.example/empty", **fields), now=NOW)
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 import pytest
-from newswire_ingest.feeds import (
+from newswire_ingest.domain.feeds import (
     FeedEntry,
     FeedParseError,
     ParsedFeed,

@@ -16,12 +16,12 @@ from typing import Any
 import brotli
 import httpx
 import pytest
-from newswire_ingest.config import IngestSettings
-from newswire_ingest.fetch import (
+from newswire_ingest.adapters.fetching import (
     AllowList,
     BlockedAddressError,
     Fetcher,
     FetchError,
+    FetchOptions,
     ResponseTooLargeError,
     SafeTransport,
     decode_text,
@@ -29,6 +29,8 @@ from newswire_ingest.fetch import (
     is_public_address,
     retry_after_seconds,
 )
+from newswire_ingest.config import IngestSettings
+from newswire_ingest.main import fetch_options
 
 from tests import httpserver
 
@@ -45,7 +47,7 @@ def server() -> Iterator[Any]:
         yield running
 
 
-def settings_for(server: Any, **overrides: Any) -> IngestSettings:
+def settings_for(server: Any, **overrides: Any) -> FetchOptions:
     """Every fetch setting a test depends on, explicitly (the environment may set others)."""
     values: dict[str, Any] = {
         "fetch_allow_hosts": [server.host],
@@ -57,7 +59,7 @@ def settings_for(server: Any, **overrides: Any) -> IngestSettings:
         "fetch_per_host_concurrency": 2,
     }
     values.update(overrides)
-    return IngestSettings(**values)
+    return fetch_options(IngestSettings(**values))
 
 
 @pytest.fixture

@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 from newswire_contracts import ArticleIngested, article_id, canonicalize_url, feed_id
+from newswire_ingest.adapters.fetching import Fetcher
+from newswire_ingest.adapters.publishing import ArticleSink
+from newswire_ingest.adapters.store import ArticleVersions
 from newswire_ingest.config import IngestSettings
-from newswire_ingest.fetch import Fetcher
+from newswire_ingest.domain.feed_state import FeedState
+from newswire_ingest.main import fetch_options
 from newswire_ingest.poller import FeedPoller, PollProgress
-from newswire_ingest.publishing import ArticleSink
-from newswire_ingest.store import ArticleVersions, FeedState
 
 from tests import httpserver
 from tests.feed_samples import LONG_TEXT, NINE_NEWS, rss, serve
@@ -60,7 +62,7 @@ async def fetcher(server: httpserver.TestServer) -> AsyncIterator[Fetcher]:
         fetch_connect_timeout_seconds=2.0,
         fetch_timeout_seconds=5.0,
     )
-    async with Fetcher(settings) as running:
+    async with Fetcher(fetch_options(settings)) as running:
         yield running
 
 

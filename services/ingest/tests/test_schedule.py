@@ -5,14 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from newswire_contracts import IngestFeed
-from newswire_ingest.schedule import (
+from newswire_ingest.domain.feed_state import subscribed_state
+from newswire_ingest.domain.schedule import (
     PollTiming,
     adaptive_interval,
     after_failure,
     after_success,
     with_jitter,
 )
-from newswire_ingest.subscriptions import subscribed_state
 
 from tests.feed_samples import subscribe_command
 

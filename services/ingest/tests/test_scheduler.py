@@ -6,10 +6,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from newswire_ingest.poller import PollOutcome, PollProgress
-from newswire_ingest.schedule import PollTiming
+from newswire_ingest.adapters.store import FeedStore
+from newswire_ingest.domain.feed_state import FeedState, PollOutcome
+from newswire_ingest.domain.schedule import PollTiming
+from newswire_ingest.poller import PollProgress
 from newswire_ingest.scheduler import FeedScheduler
-from newswire_ingest.store import FeedState, FeedStore
 
 from tests.support import eventually
 

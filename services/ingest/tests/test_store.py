@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from newswire_contracts import canonicalize_url, feed_id
-from newswire_ingest.schedule import PollTiming
-from newswire_ingest.store import FeedState, FeedStore
-from newswire_ingest.subscriptions import subscribed_state
+from newswire_ingest.adapters.store import FeedStore
+from newswire_ingest.domain.feed_state import FeedState, subscribed_state
+from newswire_ingest.domain.schedule import PollTiming
 
 from tests.feed_samples import subscribe_command
 

@@ -13,15 +13,14 @@ from faststream.kafka import KafkaMessage, KafkaRouter
 from newswire_contracts import IngestArticle, IngestFeed, IngestRequest
 from newswire_platform import PermanentError, bind, event_subscriber
 
-from .articles import article_from_submission
+from .adapters.fetching import Fetcher, FetchError, fetch_page
+from .adapters.publishing import ArticleSink
+from .adapters.store import FeedStore
 from .config import IngestSettings
-from .fetch import Fetcher, FetchError
-from .pages import fetch_page
-from .publishing import ArticleSink
-from .schedule import PollTiming
+from .domain.articles import ArticleRejected, article_from_submission
+from .domain.feed_state import subscribed_state
+from .domain.schedule import PollTiming
 from .scheduler import FeedScheduler
-from .store import FeedStore
-from .subscriptions import subscribed_state
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +63,34 @@ def build_router(settings: IngestSettings, deps: IngestDependencies) -> KafkaRou
     async def on_ingest_requested(
         command: IngestArticle | IngestFeed, message: KafkaMessage
     ) -> None:
-        if isinstance(command, IngestFeed):
-            await _on_feed_command(command, message.raw_message.partition, deps)
-        else:
-            await _on_article_command(command, deps)
+        await ingest_requested(command, message.raw_message.partition, deps)
 
     return router
 
 
-async def _on_article_command(command: IngestArticle, deps: IngestDependencies) -> None:
+async def ingest_requested(
+    command: IngestArticle | IngestFeed, partition: int, deps: IngestDependencies
+) -> None:
+    """Handle one command from ``partition``; what can never succeed raises PermanentError
+    (dead-lettered at once), a fetch that may yet succeed its FetchError (retried)."""
+    try:
+        if isinstance(command, IngestFeed):
+            await on_feed_command(command, partition, deps)
+        else:
+            await on_article_command(command, deps)
+    except ArticleRejected as exc:
+        raise PermanentError(str(exc)) from exc
+    except FetchError as exc:
+        if exc.permanent:
+            raise PermanentError(f"cannot fetch {command.url}: {exc.reason}") from exc
+        raise  # retried, then dead-lettered with the reason
+
+
+async def on_article_command(command: IngestArticle, deps: IngestDependencies) -> None:
+    """Publish the article a submission describes, its page fetched when it brings no text."""
     page = fetched_url = None
     if not command.text and not command.html:
-        try:
-            fetched_url, page = await fetch_page(deps.fetcher, command.url)
-        except FetchError as exc:
-            if exc.permanent:
-                raise PermanentError(f"cannot fetch {command.url}: {exc.reason}") from exc
-            raise  # retried, then dead-lettered with the reason
+        fetched_url, page = await fetch_page(deps.fetcher, command.url)
     # Extraction parses HTML: keep it off the event loop so heartbeats keep flowing.
     article = await asyncio.to_thread(
         article_from_submission, command, now=deps.clock(), page=page, fetched_url=fetched_url
@@ -89,7 +99,8 @@ async def _on_article_command(command: IngestArticle, deps: IngestDependencies) 
     await deps.sink.offer(article)
 
 
-async def _on_feed_command(command: IngestFeed, partition: int, deps: IngestDependencies) -> None:
+async def on_feed_command(command: IngestFeed, partition: int, deps: IngestDependencies) -> None:
+    """Subscribe or unsubscribe a feed; this instance owns it, its command came here."""
     bind(feed_id=command.feed_id)
     if command.action == "unsubscribe":
         await deps.feeds.delete(command.feed_id)

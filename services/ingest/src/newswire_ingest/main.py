@@ -16,18 +16,31 @@ from newswire_platform import (
 )
 from newswire_platform.kafka import declare_dead_letters, declare_published
 
+from .adapters.fetching import Fetcher, FetchOptions
+from .adapters.publishing import ArticleSink
+from .adapters.store import ArticleVersions, FeedStore
 from .config import IngestSettings
-from .fetch import Fetcher
+from .domain.schedule import PollTiming
 from .handlers import IngestDependencies, build_router
 from .poller import FeedPoller
-from .publishing import ArticleSink
-from .schedule import PollTiming
 from .scheduler import FeedScheduler
-from .store import ArticleVersions, FeedStore
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def fetch_options(settings: IngestSettings) -> FetchOptions:
+    """The fetcher's manners and limits, from the settings."""
+    return FetchOptions(
+        user_agent=settings.fetch_user_agent,
+        connect_timeout_seconds=settings.fetch_connect_timeout_seconds,
+        timeout_seconds=settings.fetch_timeout_seconds,
+        max_bytes=settings.fetch_max_bytes,
+        max_redirects=settings.fetch_max_redirects,
+        per_host_concurrency=settings.fetch_per_host_concurrency,
+        allow_hosts=tuple(settings.fetch_allow_hosts),
+    )
 
 
 def build_app(settings: IngestSettings) -> AsgiFastStream:
@@ -43,7 +56,7 @@ def build_app(settings: IngestSettings) -> AsgiFastStream:
         "new article and per changed version of one. Keyed by article id.",
     )
     declare_dead_letters(parts.broker, settings, topics.INGEST_DLQ)
-    fetcher = Fetcher(settings)
+    fetcher = Fetcher(fetch_options(settings))
     versions = ArticleVersions(database)
     sink = ArticleSink(parts.publisher, versions, _now)
     feeds = FeedStore(database)

@@ -1,26 +1,27 @@
-"""Polling one feed: fetch it (conditionally), read its entries, ingest the new ones."""
+"""Polling one feed: fetch it (conditionally), parse it, then ingest each new entry: decide
+whether it is new, fetch its page if its own text is short, build the article, publish it,
+remember the entry."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from newswire_contracts import ArticleIngested, InvalidURLError, article_id, canonicalize_url
-from newswire_platform import PermanentError
 
-from .articles import MIN_EXTRACTED_CHARS, build_article, choose_canonical
+from .adapters.fetching import Fetcher, FetchError, fetch_page, freshness_seconds
+from .adapters.publishing import ArticleSink
+from .adapters.store import ArticleVersions
 from .cancellation import run_to_completion
-from .feeds import FeedEntry, FeedParseError, ParsedFeed, entry_text, parse_feed
-from .fetch import Fetcher, FetchError, freshness_seconds
-from .pages import fetch_page
-from .publishing import ArticleSink
-from .store import ArticleVersions, FeedState
+from .domain.articles import ArticleRejected, article_from_entry
+from .domain.extract import ExtractedPage
+from .domain.feed_state import FeedState, PollOutcome
+from .domain.feeds import FeedEntry, FeedParseError, ParsedFeed, entry_hash, entry_text, parse_feed
 
-__all__ = ["FeedPoller", "PollOutcome", "PollProgress"]
+__all__ = ["FeedPoller", "PollProgress"]
 
 log = logging.getLogger(__name__)
 
@@ -28,29 +29,6 @@ _ACCEPT_FEED = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 )
-
-
-@dataclass
-class PollOutcome:
-    """What one poll found; the scheduler turns it into the feed's new state."""
-
-    ok: bool
-    status: int | None = None
-    error: str | None = None
-    retry_after: float | None = None
-    freshness: float | None = None
-    ttl: float | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    not_modified: bool = False
-    entries_seen: int = 0
-    published: int = 0
-    entry_errors: int = 0
-    last_entry_error: str | None = None
-    entry_times: list[datetime] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    feed_title: str | None = None
-    site_url: str | None = None
 
 
 @dataclass
@@ -156,18 +134,20 @@ class FeedPoller:
         if not entry.link:
             return "skipped"
         try:
-            url = canonicalize_url(entry.link)
+            entry_id = article_id(canonicalize_url(entry.link))
         except InvalidURLError as exc:
             return _EntryFailed(f"{entry.link}: {exc}", retry=False)
-        digest, entry_id = _entry_hash(entry), article_id(url)
+        digest = entry_hash(entry)
         if await self._versions.entry_hash(entry_id) == digest:
             return "unchanged"  # seen exactly like this before: no page fetch
-        text, page, final_url = await asyncio.to_thread(entry_text, entry), None, url
+        text = await asyncio.to_thread(entry_text, entry)
+        page: ExtractedPage | None = None
+        fetched_url = None
         if len(text) < self._full_text_min_chars:
             try:
                 async with self._pages:
-                    final_url, page = await fetch_page(self._fetcher, entry.link)
-            except (FetchError, PermanentError) as exc:
+                    fetched_url, page = await fetch_page(self._fetcher, entry.link)
+            except (FetchError, ArticleRejected) as exc:
                 transient = isinstance(exc, FetchError) and not exc.permanent
                 reason = exc.reason if isinstance(exc, FetchError) else str(exc)
                 log.warning(
@@ -175,24 +155,18 @@ class FeedPoller:
                     extra={"url": entry.link, "error": reason, "retried": transient},
                 )
                 return _EntryFailed(f"{entry.link}: {reason}", retry=transient)
-            if len(page.text) >= max(len(text), MIN_EXTRACTED_CHARS):
-                text = page.text
-                url = choose_canonical(final_url, page.canonical_url)
         try:
-            article = build_article(
-                url=url,
-                title=entry.title or (page.title if page else None),
+            article = article_from_entry(
+                entry,
+                feed,
                 text=text,
                 source=state.title or feed.title,
-                now=self._clock(),
-                published_at=entry.published_at or (page.published_at if page else None),
-                language_hint=entry.language or feed.language or (page.language if page else None),
-                authors=entry.authors or (page.authors if page else ()),
-                image_url=entry.image_url or (page.image_url if page else None),
-                aliases=tuple({_id_of(entry.link), _id_of(final_url)}),
                 feed_id=state.id,
+                now=self._clock(),
+                page=page,
+                fetched_url=fetched_url,
             )
-        except PermanentError as exc:
+        except ArticleRejected as exc:
             return _EntryFailed(f"{entry.link}: {exc}", retry=False)
         return await run_to_completion(self._publish(article, entry_id, digest, progress))
 
@@ -206,18 +180,3 @@ class FeedPoller:
         if outcome in ("new", "changed"):
             progress.published += 1
         return outcome
-
-
-def _entry_hash(entry: FeedEntry) -> str:
-    parts = [
-        entry.link,
-        entry.title,
-        entry.content_html,
-        entry.summary_html,
-        str(entry.updated_at or entry.published_at),
-    ]
-    return hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()
-
-
-def _id_of(url: str) -> str:
-    return article_id(canonicalize_url(url))

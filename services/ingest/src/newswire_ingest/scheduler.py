@@ -22,10 +22,11 @@ from datetime import datetime
 
 from newswire_platform import log_context
 
+from .adapters.store import FeedStore
 from .cancellation import run_to_completion
-from .poller import FeedPoller, PollOutcome, PollProgress
-from .schedule import PollTiming, after_failure, after_success
-from .store import FeedState, FeedStore
+from .domain.feed_state import FeedState, polled_state
+from .domain.schedule import PollTiming, after_failure
+from .poller import FeedPoller, PollProgress
 
 __all__ = ["FeedScheduler"]
 
@@ -151,7 +152,9 @@ class FeedScheduler:
                         if progress.published:
                             await self._count_abandoned(feed_id, progress.published)
                         raise
-                    updated = self.updated_state(state, outcome)
+                    updated = polled_state(
+                        state, outcome, timing=self._timing, now=self._clock(), rng=self._rng
+                    )
                     if feed_id in self._due:  # not revoked or removed meanwhile
                         # Whole, or the articles it counts would be lost with it.
                         await run_to_completion(self._store.record_poll(state, updated))
@@ -190,55 +193,6 @@ class FeedScheduler:
             # The store is down: the count is short, but the poll's own ending (a cancellation
             # above all) must go on.
             log.exception("published count of an abandoned poll not saved", extra={"n": published})
-
-    def updated_state(self, state: FeedState, outcome: PollOutcome) -> FeedState:
-        """The feed's state after a poll: status fields and the next poll time."""
-        now = self._clock()
-        fields: dict[str, object] = {"last_fetch_at": now, "last_status": outcome.status}
-        if outcome.ok:
-            entry_times = sorted({*outcome.entry_times, *state.recent_entry_times}, reverse=True)[
-                :50
-            ]
-            next_at, interval = after_success(
-                self._timing,
-                fixed_seconds=state.poll_interval_seconds,
-                entry_times=entry_times,
-                server_hints=(outcome.ttl, outcome.freshness, outcome.retry_after),
-                now=now,
-                rng=self._rng,
-            )
-            fields |= {
-                "last_success_at": now,
-                "last_error": None,
-                "error_count": 0,
-                "etag": outcome.etag,
-                "last_modified": outcome.last_modified,
-                "entries_seen": state.entries_seen + outcome.entries_seen,
-                "articles_published": state.articles_published + outcome.published,
-                "recent_entry_times": entry_times,
-                "next_fetch_at": next_at,
-                "interval_seconds": interval,
-                "warnings": outcome.warnings[:5],
-                "feed_title": outcome.feed_title or state.feed_title,
-                "site_url": outcome.site_url or state.site_url,
-            }
-            if outcome.entry_errors:
-                fields["last_entry_error"] = outcome.last_entry_error
-        else:
-            errors = state.error_count + 1
-            fields |= {
-                "last_error": outcome.error,
-                "error_count": errors,
-                "next_fetch_at": after_failure(
-                    self._timing,
-                    interval_seconds=state.interval_seconds,
-                    error_count=errors,
-                    retry_after=outcome.retry_after,
-                    now=now,
-                    rng=self._rng,
-                ),
-            }
-        return state.model_copy(update=fields)
 
     # -- bookkeeping -----------------------------------------------------------------
 

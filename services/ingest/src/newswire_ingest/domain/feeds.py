@@ -8,6 +8,7 @@ to a few tens of milliseconds): call it off the event loop.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import html
 import io
 import json
@@ -25,6 +26,8 @@ import lxml.html
 from lxml import etree
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from .media_types import HTML_TYPES, split_content_type
+
 __all__ = [
     "MAX_AUTHORS",
     "MAX_AUTHOR_CHARS",
@@ -32,6 +35,7 @@ __all__ = [
     "FeedEntry",
     "FeedParseError",
     "ParsedFeed",
+    "entry_hash",
     "entry_text",
     "html_to_text",
     "parse_feed",
@@ -97,7 +101,9 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None) -> 
     if not body.removeprefix(_UTF8_BOM).strip():
         raise FeedParseError("not a feed: empty body")
     start = body.removeprefix(_UTF8_BOM)
-    media_type, charset = _parse_content_type(content_type)
+    media_type, charset = split_content_type(content_type)
+    if charset and not _CHARSET.fullmatch(charset):
+        charset = None  # never pass header junk on to feedparser
     if start[:1] == b"{" or (media_type in _JSON_TYPES and start[:1] != b"<"):
         return _parse_json_feed(start, url=url)
     if _looks_binary(body):
@@ -110,6 +116,18 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None) -> 
 def entry_text(entry: FeedEntry) -> str:
     """Plain text of the entry's content (or summary), paragraphs separated by a blank line."""
     return html_to_text(entry.content_html or entry.summary_html or "")
+
+
+def entry_hash(entry: FeedEntry) -> str:
+    """A digest of what the entry says: the same entry seen again unchanged has the same one."""
+    parts = [
+        entry.link,
+        entry.title,
+        entry.content_html,
+        entry.summary_html,
+        str(entry.updated_at or entry.published_at),
+    ]
+    return hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()
 
 
 def html_to_text(markup: str) -> str:
@@ -170,8 +188,8 @@ _HTML_START = re.compile(
 _HTML_ANYWHERE = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>/]", re.IGNORECASE)
 _XML_DECLARED_ENCODING = re.compile(rb"^<\?xml[^>]*encoding\s*=", re.IGNORECASE)
 _ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _JSON_TYPES = frozenset({"application/feed+json", "application/json"})
+_CHARSET = re.compile(r"[A-Za-z0-9._:-]{1,40}")
 
 
 def _parse_xml_feed(body: bytes, *, url: str, charset: str | None) -> ParsedFeed:
@@ -279,7 +297,7 @@ def _xml_content(raw: Any, *, kind: str) -> str | None:
     best: str | None = None
     for item in dict.get(raw, "content") or []:
         content_type = str(dict.get(item, "type") or "text/html").lower()
-        if content_type not in _HTML_TYPES and kind != "atom":
+        if content_type not in HTML_TYPES and kind != "atom":
             # In RSS feedparser files media:description (a caption) as text/plain content;
             # content:encoded is always HTML.
             continue
@@ -292,7 +310,7 @@ def _xml_content(raw: Any, *, kind: str) -> str | None:
 def _as_html(value: Any, content_type: str | None) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    if content_type is None or content_type.lower() in _HTML_TYPES:
+    if content_type is None or content_type.lower() in HTML_TYPES:
         return value.strip()
     return _text_to_html(value)
 
@@ -658,7 +676,7 @@ _EMAIL = re.compile(r"^\S+@\S+\.\S+$")
 def _title(value: Any, content_type: str | None) -> str | None:
     if not isinstance(value, str):
         return None
-    if content_type and content_type.lower() in _HTML_TYPES and "<" in value:
+    if content_type and content_type.lower() in HTML_TYPES and "<" in value:
         value = _fragment_text(value)
     return _plain_title(value)
 
@@ -754,20 +772,6 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _parse_content_type(value: str | None) -> tuple[str | None, str | None]:
-    if not value:
-        return None, None
-    media_type, _, params = value.partition(";")
-    charset = None
-    for param in params.split(";"):
-        key, _, val = param.partition("=")
-        if key.strip().lower() == "charset":
-            charset = val.strip().strip("\"'") or None
-    if charset and not re.fullmatch(r"[A-Za-z0-9._:-]{1,40}", charset):
-        charset = None  # never pass header junk on to feedparser
-    return media_type.strip().lower() or None, charset
-
-
 # --- dates ------------------------------------------------------------------------------------
 
 # "2020/1/10 14:33:00" (kc0011.rss): feedparser reads it as 2020-11-01 00:00.
@@ -852,49 +856,10 @@ _HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remo
 _SKIPPED_TAGS = frozenset(
     {"script", "style", "noscript", "template", "head", "title", "iframe", "object", "svg"}
 )
-_BLOCK_TAGS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "body",
-        "caption",
-        "center",
-        "dd",
-        "details",
-        "dialog",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hgroup",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "tfoot",
-        "thead",
-        "tr",
-        "ul",
-    ]
-)
+_BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+    "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1",
+    "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "nav", "ol", "p",
+    "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul",
+})  # fmt: skip
 _CELL_TAGS = frozenset({"td", "th"})

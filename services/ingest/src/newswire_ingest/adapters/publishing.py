@@ -10,6 +10,8 @@ from typing import Literal
 from newswire_contracts import ArticleIngested, derive_event_id
 from newswire_platform import EventPublisher
 
+from newswire_ingest.domain.articles import sighting
+
 from .store import ArticleVersions
 
 __all__ = ["ArticleSink"]
@@ -34,9 +36,9 @@ class ArticleSink:
         self._clock = clock
 
     async def offer(self, article: ArticleIngested) -> Literal["new", "changed", "unchanged"]:
-        sighting = await self._versions.classify(article.id, article.content_hash)
-        if sighting.outcome != "unchanged":
-            article = article.model_copy(update={"version": sighting.version})
+        seen = sighting(article, await self._versions.last_published(article.id))
+        if seen.outcome != "unchanged":
+            article = article.model_copy(update={"version": seen.version})
             await self._publisher.publish(
                 article,
                 event_id=derive_event_id(article.id, str(article.version), article.content_hash),
@@ -45,16 +47,12 @@ class ArticleSink:
             article.id,
             url=article.url,
             content_hash=article.content_hash,
-            version=sighting.version,
+            version=seen.version,
             now=self._clock(),
         )
         log.info(
             "article %s",
-            "unchanged" if sighting.outcome == "unchanged" else "published",
-            extra={
-                "article_id": article.id,
-                "version": sighting.version,
-                "outcome": sighting.outcome,
-            },
+            "unchanged" if seen.outcome == "unchanged" else "published",
+            extra={"article_id": article.id, "version": seen.version, "outcome": seen.outcome},
         )
-        return sighting.outcome
+        return seen.outcome

@@ -1,10 +1,12 @@
-"""Building ingested articles from submissions, feed entries and pages: ingest's rules."""
+"""Ingest's article rules: articles from submissions, feed entries and pages; their versions."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 from newswire_contracts import (
@@ -15,18 +17,23 @@ from newswire_contracts import (
     article_id,
     canonicalize_url,
 )
-from newswire_platform import PermanentError
 
 from .extract import ExtractedPage, extract_page
+from .feeds import FeedEntry, ParsedFeed
 
 __all__ = [
     "MIN_EXTRACTED_CHARS",
+    "ArticleRejected",
+    "PublishedVersion",
+    "Sighting",
+    "article_from_entry",
     "article_from_submission",
     "build_article",
     "choose_canonical",
     "clean_text",
     "content_hash",
     "same_site",
+    "sighting",
     "source_from_url",
 ]
 
@@ -37,6 +44,10 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # Host prefixes that name the same site's mobile or accelerated copy.
 _SAME_SITE_PREFIXES = ("www.", "m.", "mobile.", "amp.")
+
+
+class ArticleRejected(Exception):
+    """No article can be made of this input, however often it is tried (no text, not a page)."""
 
 
 def build_article(
@@ -57,7 +68,7 @@ def build_article(
     """An ingested article from its parts; ``url`` must be canonical. Cuts oversized text."""
     text = clean_text(text)
     if not text:
-        raise PermanentError("the article has no text")
+        raise ArticleRejected("the article has no text")
     truncated = len(text) > MAX_TEXT_CHARS
     text = text[:MAX_TEXT_CHARS]
     title = " ".join((title or "").split())[:1_000]
@@ -91,7 +102,7 @@ def article_from_submission(
     """The article a submission describes: its inline text, else its (inline or fetched) page.
 
     ``page`` is the extraction of the page fetched from the URL (``fetched_url`` is where the
-    fetch ended up); inline ``html`` is extracted here. Raises PermanentError when there is
+    fetch ended up); inline ``html`` is extracted here. Raises ArticleRejected when there is
     no text. CPU-bound (HTML parsing): call it off the event loop.
     """
     submitted = canonicalize_url(command.url)
@@ -101,12 +112,12 @@ def article_from_submission(
     if page is not None and not command.text:
         url = choose_canonical(fetched_url or submitted, page.canonical_url)
         if len(clean_text(page.text)) < MIN_EXTRACTED_CHARS:
-            raise PermanentError(
+            raise ArticleRejected(
                 f"no article text could be extracted from the page ({len(page.text)} characters found)"
             )
     text = command.text or (page.text if page else "")
     if not text.strip():
-        raise PermanentError("submission has neither text nor html, and no page was fetched")
+        raise ArticleRejected("submission has neither text nor html, and no page was fetched")
     aliases = {article_id(submitted)}
     if fetched_url:
         aliases.add(article_id(canonicalize_url(fetched_url)))
@@ -121,6 +132,41 @@ def article_from_submission(
         authors=page.authors if page else (),
         image_url=page.image_url if page else None,
         aliases=tuple(sorted(aliases)),
+    )
+
+
+def article_from_entry(
+    entry: FeedEntry,
+    feed: ParsedFeed,
+    *,
+    text: str,
+    source: str | None,
+    feed_id: str,
+    now: datetime,
+    page: ExtractedPage | None = None,
+    fetched_url: str | None = None,
+) -> ArticleIngested:
+    """The article a feed entry (with a link) describes: its ``text``, or its page's when that
+    says more; ``page`` is the extraction of the page fetched from the link, which ended up
+    at ``fetched_url``. What the entry says wins over what the page says."""
+    if entry.link is None:
+        raise ArticleRejected("the entry has no link")
+    url = linked = canonicalize_url(entry.link)
+    if page is not None and len(page.text) >= max(len(text), MIN_EXTRACTED_CHARS):
+        text = page.text
+        url = choose_canonical(fetched_url or linked, page.canonical_url)
+    return build_article(
+        url=url,
+        title=entry.title or (page.title if page else None),
+        text=text,
+        source=source,
+        now=now,
+        published_at=entry.published_at or (page.published_at if page else None),
+        language_hint=entry.language or feed.language or (page.language if page else None),
+        authors=entry.authors or (page.authors if page else ()),
+        image_url=entry.image_url or (page.image_url if page else None),
+        aliases=tuple({_id_of(entry.link), _id_of(fetched_url or linked)}),
+        feed_id=feed_id,
     )
 
 
@@ -161,6 +207,35 @@ def source_from_url(url: str) -> str:
     """The outlet name when none is given: the host without ``www.``."""
     host = urlsplit(url).hostname or "unknown"
     return host.removeprefix("www.")
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """The version of an article last published, and its content hash."""
+
+    version: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """What an article is to what was published before, and the version it is published as."""
+
+    outcome: Literal["new", "changed", "unchanged"]
+    version: int
+
+
+def sighting(article: ArticleIngested, last: PublishedVersion | None) -> Sighting:
+    """A repeat is the same content under the same id; changed content is the next version."""
+    if last is None:
+        return Sighting(outcome="new", version=1)
+    if last.content_hash == article.content_hash:
+        return Sighting(outcome="unchanged", version=last.version)
+    return Sighting(outcome="changed", version=last.version + 1)
+
+
+def _id_of(url: str) -> str:
+    return article_id(canonicalize_url(url))
 
 
 def _site_host(url: str) -> str:

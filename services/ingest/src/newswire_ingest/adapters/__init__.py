@@ -1,0 +1,1 @@
+"""What ingest touches the world with: its collections, HTTP fetching, publishing."""

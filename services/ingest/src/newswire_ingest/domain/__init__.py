@@ -1,0 +1,1 @@
+"""Ingest's rules, models and state transitions: pure, no I/O."""
