@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from newswire_ingest.adapters.fetching import Fetcher, fetch_page
 from newswire_ingest.config import IngestSettings
-from newswire_ingest.extract import extract_page
-from newswire_ingest.fetch import Fetcher
-from newswire_ingest.pages import fetch_page
+from newswire_ingest.domain.extract import extract_page
+from newswire_ingest.main import fetch_options
 from tqdm import tqdm
 
 PAGES = Path(__file__).parents[1] / "services" / "ingest" / "tests" / "fixtures" / "pages"
@@ -73,7 +73,7 @@ async def measure(progress: tqdm[Any]) -> tuple[dict[str, Any], str]:
             fetch_allow_hosts=[f"127.0.0.1:{port}"], fetch_per_host_concurrency=1
         )
         base = f"http://127.0.0.1:{port}"
-        async with Fetcher(settings) as fetcher:
+        async with Fetcher(fetch_options(settings)) as fetcher:
             await newswire_round(fetcher, base, pages)  # warm up both sides
             direct_round(pages)
             direct, ours = [], []
