@@ -77,3 +77,4 @@ schemas: setup  ## regenerate the topics' AsyncAPI document (commit it, review i
 lint: setup  ## lint and type-check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
