@@ -3,7 +3,7 @@
 Each consuming service dead-letters to its own topic (``<prefix><service>.dlq``); a dead
 letter keeps the original key, value and headers (bytes, not necessarily UTF-8) and adds
 ``x-dlq-*`` headers saying why it failed and where it came from (see
-``newswire_platform.dead_letter``).
+``newswire_contracts.dead_letters``).
 
 Reading never joins a consumer group: every partition is assigned by hand and read from
 its first offset up to the end offsets taken at the start, so a listing terminates even
@@ -29,20 +29,20 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncGenerator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
-from newswire_contracts.topics import ENRICH_DLQ, GATEWAY_DLQ, INGEST_DLQ, RELATE_DLQ
+from newswire_contracts import dead_letters
+from newswire_contracts.topics import ENRICH_DLQ, INGEST_DLQ, RELATE_DLQ
 
 __all__ = [
-    "DLQ_HEADER_PREFIX",
-    "REPLAYED_FROM_HEADER",
     "SERVICES",
     "DeadLetter",
     "DlqError",
@@ -58,21 +58,11 @@ __all__ = [
     "parse_offset",
     "replay_dead_letters",
     "replay_group",
-    "replay_headers",
     "text_or_base64",
 ]
 
-SERVICES: dict[str, str] = {
-    "ingest": INGEST_DLQ,
-    "enrich": ENRICH_DLQ,
-    "relate": RELATE_DLQ,
-    "gateway": GATEWAY_DLQ,
-}
+SERVICES: dict[str, str] = {"ingest": INGEST_DLQ, "enrich": ENRICH_DLQ, "relate": RELATE_DLQ}
 """Each service and its dead-letter topic (contract name, without the prefix)."""
-
-DLQ_HEADER_PREFIX = "x-dlq-"  # as newswire_platform.dead_letter writes them
-REPLAYED_FROM_HEADER = "x-dlq-replayed-from"
-"""Added to a replayed message: ``<dlq topic>:<partition>:<offset>`` it was replayed from."""
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024 + 64 * 1024  # the services' default, plus headers
 # The broker refuses commit metadata over offset.metadata.max.bytes (4096 by default).
@@ -147,18 +137,6 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
-def replay_headers(
-    headers: Iterable[tuple[str, bytes | None]], replayed_from: str
-) -> list[tuple[str, bytes]]:
-    """The original headers (every ``x-dlq-*`` one removed) plus where the replay came from."""
-    kept = [
-        (name, value if value is not None else b"")
-        for name, value in headers
-        if not name.lower().startswith(DLQ_HEADER_PREFIX)
-    ]
-    return [*kept, (REPLAYED_FROM_HEADER, replayed_from.encode())]
-
-
 # --- what a dead letter says -----------------------------------------------------------
 
 
@@ -200,60 +178,47 @@ class DeadLetter:
         """``<topic>:<partition>:<offset>``, the value of ``x-dlq-replayed-from``."""
         return f"{self.topic}:{self.partition}:{self.offset}"
 
-    def header(self, name: str) -> str | None:
-        """The last header called ``name``, as text (undecodable bytes replaced)."""
-        for key, value in reversed(self.headers):
-            if key == name:
-                return value.decode("utf-8", errors="replace") if value is not None else None
-        return None
-
-    def _int_header(self, name: str) -> int | None:
-        text = self.header(name)
-        try:
-            return int(text) if text is not None else None
-        except ValueError:
-            return None
+    @cached_property
+    def failure(self) -> dead_letters.Failure:
+        """What its ``x-dlq-*`` headers say."""
+        return dead_letters.Failure.read(self.headers)
 
     @property
     def reason(self) -> str | None:
-        return self.header("x-dlq-reason")
+        return self.failure.reason
 
     @property
     def error_type(self) -> str | None:
-        return self.header("x-dlq-error-type")
+        return self.failure.error_type
 
     @property
     def service(self) -> str | None:
-        return self.header("x-dlq-service")
+        return self.failure.service
 
     @property
     def attempts(self) -> int | None:
-        return self._int_header("x-dlq-attempts")
+        return self.failure.attempts
 
     @property
     def original_topic(self) -> str | None:
         """The deployed (prefixed) topic the message was consumed from, if readable."""
-        for key, value in reversed(self.headers):
-            if key == "x-dlq-original-topic":
-                text = decode_bytes(value)
-                return text.strip() or None if text is not None else None
-        return None
+        return self.failure.original_topic
 
     @property
     def original_partition(self) -> int | None:
-        return self._int_header("x-dlq-original-partition")
+        return self.failure.original_partition
 
     @property
     def original_offset(self) -> int | None:
-        return self._int_header("x-dlq-original-offset")
+        return self.failure.original_offset
 
     @property
     def original_timestamp(self) -> int | None:
-        return self._int_header("x-dlq-original-timestamp")
+        return self.failure.original_timestamp
 
     @property
     def failed_at(self) -> str | None:
-        return self.header("x-dlq-failed-at")
+        return self.failure.failed_at
 
     @property
     def error(self) -> str:
@@ -652,7 +617,10 @@ async def _replay_one(
     if not dry_run:
         try:
             await kafka.send(
-                target, letter.key, letter.value, replay_headers(letter.headers, letter.coordinates)
+                target,
+                letter.key,
+                letter.value,
+                dead_letters.replay_headers(letter.headers, letter.coordinates),
             )
         except (KafkaError, OSError) as exc:
             return ReplayOutcome(letter, "failed", target, reason=f"{type(exc).__name__}: {exc}")
