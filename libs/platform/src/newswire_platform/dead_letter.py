@@ -34,6 +34,7 @@ from newswire_contracts.cloudevents import InvalidEventError
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 
+from . import clients
 from .logging import log_context
 from .metrics import MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED
 from .mongo import StoreUnavailable
@@ -114,13 +115,7 @@ class DeadLetterProducer:
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._settings.kafka_bootstrap_servers,
-            client_id=f"newswire-{self._settings.service_name}-dlq",
-            acks="all",
-            enable_idempotence=True,
-            max_request_size=self._settings.kafka_max_message_bytes + 64 * 1024,
-        )
+        self._producer = clients.producer(self._settings, "dlq")
         await self._producer.start()
 
     async def stop(self) -> None:

@@ -27,20 +27,19 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from collections import Counter
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from newswire_contracts import dead_letters
 from newswire_contracts.topics import ENRICH_DLQ, INGEST_DLQ, RELATE_DLQ
+from newswire_platform import LogReader, ServiceSettings, clients
 
 __all__ = [
     "SERVICES",
@@ -64,7 +63,6 @@ __all__ = [
 SERVICES: dict[str, str] = {"ingest": INGEST_DLQ, "enrich": ENRICH_DLQ, "relate": RELATE_DLQ}
 """Each service and its dead-letter topic (contract name, without the prefix)."""
 
-MAX_MESSAGE_BYTES = 4 * 1024 * 1024 + 64 * 1024  # the services' default, plus headers
 # The broker refuses commit metadata over offset.metadata.max.bytes (4096 by default).
 _MAX_METADATA_CHARS = 3000
 _IDLE_TIMEOUT = 30.0
@@ -403,7 +401,7 @@ async def list_dead_letters(
     """Every dead letter of the services' topics, with whether it has been replayed."""
     listings: list[DlqListing] = []
     async with _Kafka(bootstrap_servers) as kafka:
-        topics = await kafka.topics()
+        topics = await kafka.offsets.topics()
         for service in services:
             topic = dlq_topic(service, topic_prefix)
             if topic not in topics:
@@ -535,15 +533,16 @@ async def replay_dead_letters(
     group = replay_group(service, topic_prefix)
     summary = ReplaySummary(service, topic, dry_run=dry_run)
     async with _Kafka(bootstrap_servers, group_id=group) as kafka:
-        topics = await kafka.topics()
+        topics = await kafka.offsets.topics()
         if topic not in topics:
             summary.exists = False
             return summary
         partitions = [TopicPartition(topic, p) for p in sorted(topics[topic])]
         progress = await kafka.progress(group, partitions)
+        first = await kafka.offsets.beginnings(partitions)
         if offsets is None:
             selected = None
-            reading = kafka.read(partitions, start={tp: progress[tp].position for tp in partitions})
+            reading = kafka.read(partitions, start="committed")
         else:
             selected = set(offsets)
             wanted: dict[TopicPartition, list[int]] = {}
@@ -578,7 +577,7 @@ async def replay_dead_letters(
                     progress[tp].mark_replayed(letter.offset)
                 else:
                     continue
-                await kafka.commit(tp, progress[tp], await kafka.first_offset(tp))
+                await kafka.commit(tp, progress[tp], first[tp])
         if selected is not None and summary.failed is None:
             for partition, offset in sorted(selected - seen):
                 if partition in topics[topic]:
@@ -630,68 +629,45 @@ async def _replay_one(
 # --- Kafka -----------------------------------------------------------------------------
 
 
+class _Settings(ServiceSettings):
+    service_name: ClassVar[str] = "cli-dlq"  # names its Kafka clients
+
+
 class _Kafka:
-    """The clients one command needs: admin, a consumer (with ``group_id``, only to commit
-    replay progress) and, once something is sent, an idempotent producer."""
+    """The clients one command needs: a log reader (with ``group_id``, only to commit replay
+    progress) and, once something is sent, an idempotent producer."""
 
     def __init__(self, bootstrap_servers: str, *, group_id: str | None = None) -> None:
-        self.bootstrap_servers = bootstrap_servers
-        self.admin = AIOKafkaAdminClient(
-            bootstrap_servers=bootstrap_servers, client_id="newswire-cli-dlq"
-        )
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
-            client_id="newswire-cli-dlq",
-            group_id=group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
+        self.settings = _Settings(kafka_bootstrap_servers=bootstrap_servers)
+        self.reader = LogReader(self.settings, group_id=group_id)
+        self.offsets = self.reader.offsets
         self.producer: AIOKafkaProducer | None = None
-        self._first: dict[TopicPartition, int] = {}
 
     async def __aenter__(self) -> _Kafka:
         try:
-            await self.admin.start()
-            await self.consumer.start()
+            await self.reader.start()
         except (KafkaError, OSError) as exc:
-            await self._close()
+            await self.reader.stop()
             raise DlqError(f"cannot reach Kafka at {self.bootstrap_servers}: {exc}") from exc
         return self
 
     async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        await self._close()
+        if self.producer is not None:
+            await self.producer.stop()
+        await self.reader.stop()
         if isinstance(exc, KafkaError | OSError) and not isinstance(exc, DlqError):
             raise DlqError(
                 f"Kafka at {self.bootstrap_servers}: {type(exc).__name__}: {exc}"
             ) from exc
 
-    async def _close(self) -> None:
-        for close in (
-            self.producer.stop if self.producer is not None else None,
-            self.consumer.stop,
-            self.admin.close,
-        ):
-            if close is None:
-                continue
-            try:
-                await close()
-            except Exception:  # noqa: S112 - closing what may never have started
-                continue
-
-    async def topics(self) -> dict[str, set[int]]:
-        """Every topic with its partitions (a metadata request for all topics never creates
-        one, as asking for a named topic may on brokers that auto-create)."""
-        described = await self.admin.describe_topics()
-        return {
-            t["topic"]: {p["partition"] for p in t["partitions"]}
-            for t in described
-            if not t.get("error_code")
-        }
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.settings.kafka_bootstrap_servers
 
     async def progress(
         self, group: str, partitions: list[TopicPartition]
     ) -> dict[TopicPartition, PartitionProgress]:
-        committed = await self.admin.list_consumer_group_offsets(group, partitions=partitions)
+        committed = await self.offsets.committed(group, partitions)
         return {
             tp: PartitionProgress.parse(
                 committed[tp].offset if tp in committed else -1,
@@ -700,70 +676,27 @@ class _Kafka:
             for tp in partitions
         }
 
-    async def first_offset(self, tp: TopicPartition) -> int:
-        if tp not in self._first:
-            self._first.update(await self.consumer.beginning_offsets([tp]))
-        return self._first[tp]
-
     async def read(
-        self,
-        partitions: list[TopicPartition],
-        *,
-        start: dict[TopicPartition, int | None] | None = None,
-        stop: dict[TopicPartition, int] | None = None,
+        self, partitions: list[TopicPartition], **where: Any
     ) -> AsyncGenerator[ConsumerRecord[Any, Any], None]:
-        """The records of ``partitions`` from ``start`` (default: the first offset) up to
-        ``stop`` or the end offsets taken now, in offset order per partition."""
-        if not partitions:
-            return
-        first = await self.consumer.beginning_offsets(partitions)
-        self._first.update(first)
-        end = await self.consumer.end_offsets(partitions)
-        begin = {tp: max(first[tp], (start or {}).get(tp) or 0) for tp in partitions}
-        until = {tp: min(end[tp], (stop or {}).get(tp, end[tp])) for tp in partitions}
-        remaining = {tp for tp in partitions if begin[tp] < until[tp]}
-        if not remaining:
-            return
-        self.consumer.assign(sorted(remaining))
-        for tp in remaining:
-            self.consumer.seek(tp, begin[tp])
-        idle_since = time.monotonic()
-        try:
-            while remaining:
-                batch = await self.consumer.getmany(*remaining, timeout_ms=500, max_records=500)
-                for tp, records in sorted(batch.items()):
-                    for record in records:
-                        if record.offset < until[tp]:
-                            yield record
-                if batch:
-                    idle_since = time.monotonic()
-                for tp in list(remaining):
-                    if await self.consumer.position(tp) >= until[tp]:
-                        remaining.discard(tp)
-                        self.consumer.pause(tp)
-                if remaining and time.monotonic() - idle_since > _IDLE_TIMEOUT:
-                    stuck = ", ".join(f"{tp.topic}:{tp.partition}" for tp in sorted(remaining))
-                    raise DlqError(f"no records from {stuck} for {_IDLE_TIMEOUT:.0f}s")
-        finally:
-            self.consumer.unsubscribe()
+        """The records of ``partitions`` (see LogReader.read), in offset order per partition."""
+        reading = self.reader.read(partitions, idle_timeout=_IDLE_TIMEOUT, **where)
+        async with aclosing(reading) as batches:
+            async for batch in batches:
+                for record in batch:
+                    yield record
 
     async def commit(
         self, tp: TopicPartition, progress: PartitionProgress, first_offset: int
     ) -> None:
         """Record ``progress`` (``tp`` must be assigned: it is being read)."""
         position = progress.position if progress.position is not None else first_offset
-        await self.consumer.commit({tp: (position, progress.metadata())})
+        await self.reader.commit({tp: (position, progress.metadata())})
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
     ) -> None:
         if self.producer is None:
-            self.producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap_servers,
-                client_id="newswire-cli-dlq-replay",
-                acks="all",
-                enable_idempotence=True,
-                max_request_size=MAX_MESSAGE_BYTES,
-            )
+            self.producer = clients.producer(self.settings, "replay")
             await self.producer.start()
         await self.producer.send_and_wait(topic, value=value, key=key, headers=headers)
