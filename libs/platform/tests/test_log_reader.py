@@ -45,7 +45,7 @@ async def test_reads_to_the_end_from_where_it_is_told_and_follows(
         for n in range(5):
             await producer.send_and_wait(topic, b"%d" % n, partition=n % 2)
         async with LogReader(settings, group_id=group) as reader:
-            assert await reader.offsets.partitions(topic) == [p0, p1]
+            assert await reader.partitions(topic) == [p0, p1]
             everything = await offsets_read(reader, [p0, p1])
             assert sorted(everything) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
             assert [o for p, o in everything if p == 0] == [0, 1, 2]
@@ -56,7 +56,7 @@ async def test_reads_to_the_end_from_where_it_is_told_and_follows(
             async with aclosing(reader.read([p0], start={p0: 2})) as batches:
                 async for batch in batches:
                     await reader.commit({p0: (batch[-1].offset, "noted")})
-            assert (await reader.offsets.committed(group, [p0]))[p0].metadata == "noted"
+            assert (await reader.committed(group, [p0]))[p0].metadata == "noted"
             # Where the group committed, else from the beginning.
             committed = await offsets_read(reader, [p0, p1], start="committed")
             assert sorted(committed) == [(0, 2), (1, 0), (1, 1)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass
+from typing import TypeVar
 
 __all__ = [
     "HEADERS",
@@ -17,7 +18,6 @@ __all__ = [
     "MAX_REASON_CHARS",
     "REPLAYED_FROM",
     "Failure",
-    "is_dead_letter_header",
     "replay_headers",
     "with_failure",
 ]
@@ -41,6 +41,7 @@ HEADERS = {
 """The headers a dead letter adds, in the order written, with what each says."""
 
 Headers = Iterable[tuple[str, bytes | None]]
+V = TypeVar("V", bound=bytes | None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +59,6 @@ class Failure:
     original_offset: int | None = None
     original_timestamp: int | None = None
     failed_at: str | None = None
-
-    def headers(self) -> list[tuple[str, bytes]]:
-        """The headers that carry this failure (the fields that are set)."""
-        return [
-            (name, str(value).encode())
-            for name, value in zip(HEADERS, astuple(self), strict=True)
-            if value is not None
-        ]
 
     @classmethod
     def read(cls, headers: Headers) -> Failure:
@@ -87,26 +80,23 @@ class Failure:
         )
 
 
-def is_dead_letter_header(name: str) -> bool:
-    return name.lower().startswith(HEADER_PREFIX)
-
-
 def with_failure(headers: Iterable[tuple[str, bytes]], failure: Failure) -> list[tuple[str, bytes]]:
-    """A dead letter's headers: the original ones, as they were, without any ``x-dlq-*``
-    one, then the failure's."""
-    kept = [(name, value) for name, value in headers if not is_dead_letter_header(name)]
-    return [*kept, *failure.headers()]
+    """A dead letter's headers: the original ones as they were, but for any ``x-dlq-*`` one,
+    then the failure's (the fields that are set)."""
+    fields = zip(HEADERS, astuple(failure), strict=True)
+    added = [(name, str(value).encode()) for name, value in fields if value is not None]
+    return [*_not_ours(headers), *added]
 
 
 def replay_headers(headers: Headers, replayed_from: str) -> list[tuple[str, bytes]]:
-    """A replayed message's headers: the original ones without any ``x-dlq-*`` one, plus
+    """A replayed message's headers: the original ones but for any ``x-dlq-*`` one, plus
     where the replay came from."""
-    kept = [
-        (name, value if value is not None else b"")
-        for name, value in headers
-        if not is_dead_letter_header(name)
-    ]
+    kept = [(name, value or b"") for name, value in _not_ours(headers)]
     return [*kept, (REPLAYED_FROM, replayed_from.encode())]
+
+
+def _not_ours(headers: Iterable[tuple[str, V]]) -> list[tuple[str, V]]:
+    return [(name, value) for name, value in headers if not name.lower().startswith(HEADER_PREFIX)]
 
 
 def _utf8(raw: bytes | None) -> str | None:

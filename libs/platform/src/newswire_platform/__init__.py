@@ -13,7 +13,7 @@ from .kafka import (
     event_decoder,
     event_subscriber,
 )
-from .log_reader import LogOffsets, LogReader
+from .log_reader import LogReader
 from .logging import bind, configure_logging, log_context
 from .mongo import (
     StoreError,
@@ -35,7 +35,6 @@ __all__ = [
     "Decoded",
     "DecodedBatch",
     "EventPublisher",
-    "LogOffsets",
     "LogReader",
     "PermanentError",
     "ServiceSettings",

@@ -205,15 +205,7 @@ class DeadLetterPolicy:
     ) -> None:
         """Send the record to the dead-letter topic, retrying until Kafka takes it."""
         headers = dead_letter_headers(record, service=self.service, error=error, attempts=attempts)
-        failures = 0
-        while True:
-            try:
-                await self.producer.send(self.dead_letter_topic, record, headers)
-                break
-            except (KafkaError, OSError) as exc:
-                failures += 1
-                log.warning("dead-letter publish failed; retrying", extra={"error": repr(exc)})
-                await self.sleep(self.delay(failures))
+        await self._send_until_taken(self.dead_letter_topic, record, headers)
         MESSAGES_DEAD_LETTERED.labels(self.service, record.topic).inc()
         log.error(
             "message dead-lettered",

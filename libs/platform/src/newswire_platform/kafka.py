@@ -170,16 +170,9 @@ def event_subscriber(
     """
     return registrar.subscriber(
         settings.topic(model.topic),
-        group_id=settings.consumer_group,
         decoder=event_decoder(model),
-        ack_policy=AckPolicy.ACK,
-        auto_offset_reset="earliest",
-        # Transient failures are retried inside the handler call; give them time before
-        # the group coordinator considers this consumer dead.
-        max_poll_interval_ms=15 * 60 * 1000,
-        title=f"{settings.topic(model.topic)}:{settings.service_name}",
-        description=description,
         listener=listener,
+        **_group_member(settings, model, description),
     )
 
 
@@ -200,16 +193,24 @@ def batch_event_subscriber(
     """
     return registrar.subscriber(
         settings.topic(model.topic),
-        group_id=settings.consumer_group,
         batch=True,
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,
-        ack_policy=AckPolicy.ACK,
-        auto_offset_reset="earliest",
-        max_poll_interval_ms=15 * 60 * 1000,
-        title=f"{settings.topic(model.topic)}:{settings.service_name}",
-        description=description,
+        **_group_member(settings, model, description),
     )
+
+
+def _group_member(settings: ServiceSettings, model: Any, description: str) -> dict[str, Any]:
+    return {
+        "group_id": settings.consumer_group,
+        "ack_policy": AckPolicy.ACK,
+        "auto_offset_reset": "earliest",
+        # Transient failures are retried inside the handler call; give them time before
+        # the group coordinator considers this consumer dead.
+        "max_poll_interval_ms": 15 * 60 * 1000,
+        "title": f"{settings.topic(model.topic)}:{settings.service_name}",
+        "description": description,
+    }
 
 
 def declare_published(

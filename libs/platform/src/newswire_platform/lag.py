@@ -9,7 +9,7 @@ import logging
 from aiokafka.errors import KafkaError
 from prometheus_client import Gauge
 
-from .log_reader import LogOffsets
+from .log_reader import LogReader
 from .settings import ServiceSettings
 
 __all__ = ["CONSUMER_LAG", "LagMonitor"]
@@ -53,11 +53,11 @@ class LagMonitor:
                 await self._task
 
     async def measure(self) -> dict[tuple[str, int], int]:
-        async with LogOffsets(self._settings, "lag") as offsets:
-            committed = await offsets.committed(self._group)
+        async with LogReader(self._settings, "lag") as reader:
+            committed = await reader.committed(self._group)
             if not committed:
                 return {}
-            ends = await offsets.ends(committed)
+            ends = await reader.ends(committed)
         lags = {}
         for tp, position in committed.items():
             lag = max(0, ends[tp] - max(position.offset, 0))

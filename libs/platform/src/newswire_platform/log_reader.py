@@ -1,9 +1,9 @@
-"""Reading Kafka logs outside the services' consumer groups: given partitions, from given
-offsets, up to their end or forever.
+"""Reading Kafka logs outside the consumer groups, up to their end or forever.
 
 For what every instance must see whole (relate's index, the gateway's live stream) and for
-the operators' tools (dead letters, consumer lag). Fetches are bounded by the largest
-message; a failed fetch is retried with the platform's backoff for as long as it fails.
+the operators' tools (dead letters, consumer lag): given partitions, from given offsets.
+Fetches are bounded by the largest message; a failed fetch is retried with the platform's
+backoff for as long as it fails.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Iterable, Mapping
-from typing import Any, Literal, Self
+from typing import Any, Literal, NamedTuple, Self
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -23,17 +23,49 @@ from aiokafka.structs import OffsetAndMetadata
 from . import clients
 from .settings import ServiceSettings
 
-__all__ = ["LogOffsets", "LogReader"]
+__all__ = ["LogReader"]
 
 log = logging.getLogger(__name__)
 
 
-class _Clients:
+class _Clients(NamedTuple):
+    fetcher: AIOKafkaConsumer
+    offsets: AIOKafkaConsumer
+    admin: AIOKafkaAdminClient
+
+
+class LogReader:
+    """Reads partitions without joining a consumer group (every reader sees every record).
+
+    With ``group_id`` it can start at, and ``commit``, the group's offsets: the group then
+    keeps the reader's progress and shares nothing out. One ``read`` at a time. Offsets and
+    metadata are asked on connections of their own: a broker answers a connection's
+    requests in order, so on the reading one they would wait behind its long-polling fetch.
+    """
+
+    def __init__(
+        self, settings: ServiceSettings, role: str | None = None, *, group_id: str | None = None
+    ) -> None:
+        self._settings = settings
+        self._role = role
+        self._group = group_id
+        self._clients: _Clients | None = None
+
     async def start(self) -> None:
-        raise NotImplementedError
+        settings, role = self._settings, self._role
+        self._clients = _Clients(
+            fetcher=clients.consumer(settings, role, group_id=self._group),
+            offsets=clients.consumer(settings, role),
+            admin=clients.admin_client(settings, role),
+        )
+        for client in self._clients:
+            await client.start()
 
     async def stop(self) -> None:
-        raise NotImplementedError
+        for client in self._clients or ():
+            # Closing what may never have started (a failed start) must not hide why.
+            with contextlib.suppress(Exception):
+                await (client.stop() if isinstance(client, AIOKafkaConsumer) else client.close())
 
     async def __aenter__(self) -> Self:
         try:
@@ -46,34 +78,15 @@ class _Clients:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-
-class LogOffsets(_Clients):
-    """Which partitions topics have, where their logs begin and end, what a group committed.
-
-    On connections of their own: a broker answers a connection's requests in order, so on a
-    reader's connection these would wait behind its long-polling fetch (up to 500 ms).
-    """
-
-    def __init__(self, settings: ServiceSettings, role: str | None = None) -> None:
-        self._settings = settings
-        self._role = role
-        self._admin: AIOKafkaAdminClient | None = None
-        self._consumer: AIOKafkaConsumer | None = None
-
-    async def start(self) -> None:
-        self._admin = clients.admin_client(self._settings, self._role)
-        self._consumer = clients.consumer(self._settings, self._role)
-        await self._admin.start()
-        await self._consumer.start()
-
-    async def stop(self) -> None:
-        await _close(self._consumer, self._admin)
+    @property
+    def _started(self) -> _Clients:
+        assert self._clients is not None, "start() first"
+        return self._clients
 
     async def topics(self, names: Iterable[str] | None = None) -> dict[str, set[int]]:
         """The topics that exist, of ``names`` or all, with their partitions (only a request
         for all topics is sure never to create one, on brokers that auto-create)."""
-        assert self._admin is not None, "start() first"
-        described = await self._admin.describe_topics(list(names) if names is not None else None)
+        described = await self._started.admin.describe_topics(list(names) if names else None)
         return {
             t["topic"]: {p["partition"] for p in t["partitions"]}
             for t in described
@@ -95,46 +108,17 @@ class LogOffsets(_Clients):
             await asyncio.sleep(self._settings.retry_delay(attempt))
 
     async def beginnings(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
-        assert self._consumer is not None, "start() first"
-        return await self._consumer.beginning_offsets(list(partitions))
+        return await self._started.offsets.beginning_offsets(list(partitions))
 
     async def ends(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
-        assert self._consumer is not None, "start() first"
-        return await self._consumer.end_offsets(list(partitions))
+        return await self._started.offsets.end_offsets(list(partitions))
 
     async def committed(
         self, group: str, partitions: Iterable[TopicPartition] | None = None
     ) -> dict[TopicPartition, OffsetAndMetadata]:
         """The group's committed offsets (with their metadata): of ``partitions``, or all."""
-        assert self._admin is not None, "start() first"
         wanted = list(partitions) if partitions is not None else None
-        return await self._admin.list_consumer_group_offsets(group, partitions=wanted)
-
-
-class LogReader(_Clients):
-    """Reads partitions without joining a consumer group (every reader sees every record).
-
-    With ``group_id`` it can start at, and ``commit``, the group's offsets: the group then
-    keeps the reader's progress and shares nothing out. One ``read`` at a time.
-    """
-
-    def __init__(
-        self, settings: ServiceSettings, role: str | None = None, *, group_id: str | None = None
-    ) -> None:
-        self._settings = settings
-        self._role = role
-        self._group = group_id
-        self._consumer: AIOKafkaConsumer | None = None
-        self.offsets = LogOffsets(settings, role)
-
-    async def start(self) -> None:
-        self._consumer = clients.consumer(self._settings, self._role, group_id=self._group)
-        await self.offsets.start()
-        await self._consumer.start()
-
-    async def stop(self) -> None:
-        await _close(self._consumer)
-        await self.offsets.stop()
+        return await self._started.admin.list_consumer_group_offsets(group, partitions=wanted)
 
     async def read(
         self,
@@ -156,17 +140,19 @@ class LogReader(_Clients):
         ``follow``, forever. ``idle_timeout``: raise TimeoutError when nothing arrives for
         that long though the end is not reached.
         """
-        assert self._consumer is not None, "start() first"
-        consumer = self._consumer
+        consumer = self._started.fetcher
         wanted = sorted(set(partitions))
-        if not wanted:
-            return
-        first = await self.offsets.beginnings(wanted)
-        given = await self._starts(wanted, start)
+        if start == "committed":
+            assert self._group is not None, "reading from committed offsets needs a group_id"
+            start = {
+                tp: at.offset for tp, at in (await self.committed(self._group, wanted)).items()
+            }
+        given = {} if isinstance(start, str) else start
+        first = await self.beginnings(wanted)
         begin = {tp: max(first[tp], given.get(tp) or 0) for tp in wanted}
-        until: dict[TopicPartition, int] | None = None
+        until = None
         if not follow:
-            ends = await self.offsets.ends(wanted)
+            ends = await self.ends(wanted)
             until = {tp: min(ends[tp], (stop or {}).get(tp, ends[tp])) for tp in wanted}
         remaining = {tp for tp in wanted if until is None or begin[tp] < until[tp]}
         if not remaining:
@@ -190,9 +176,7 @@ class LogReader(_Clients):
                     await asyncio.sleep(wait)
                     fetched = {}
                 for tp, records in sorted(fetched.items()):
-                    batch = (
-                        records if until is None else [r for r in records if r.offset < until[tp]]
-                    )
+                    batch = [r for r in records if until is None or r.offset < until[tp]]
                     if batch:
                         yield batch
                 if fetched:
@@ -215,29 +199,4 @@ class LogReader(_Clients):
 
     async def commit(self, offsets: Mapping[TopicPartition, tuple[int, str]]) -> None:
         """Commit ``(offset, metadata)`` for partitions being read, as ``group_id``."""
-        assert self._consumer is not None, "start() first"
-        await self._consumer.commit(dict(offsets))
-
-    async def _starts(
-        self,
-        partitions: list[TopicPartition],
-        start: Literal["beginning", "committed"] | Mapping[TopicPartition, int | None],
-    ) -> Mapping[TopicPartition, int | None]:
-        if start == "beginning":
-            return {}
-        if start == "committed":
-            if self._group is None:
-                raise ValueError("reading from committed offsets needs a group_id")
-            committed = await self.offsets.committed(self._group, partitions)
-            return {tp: position.offset for tp, position in committed.items()}
-        assert not isinstance(start, str)
-        return start
-
-
-async def _close(*opened: AIOKafkaConsumer | AIOKafkaAdminClient | None) -> None:
-    for client in opened:
-        if client is None:
-            continue
-        # Closing what may never have started (a failed start) must not hide why.
-        with contextlib.suppress(Exception):
-            await (client.stop() if isinstance(client, AIOKafkaConsumer) else client.close())
+        await self._started.fetcher.commit(dict(offsets))

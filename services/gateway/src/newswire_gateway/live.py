@@ -102,12 +102,12 @@ class LiveFeed:
         return len(self._subscriptions)
 
     async def start(self) -> None:
-        await self._reader.start()
-        offsets = self._reader.offsets
-        partitions = await offsets.partitions(*self._topics.values())
+        reader = self._reader
+        await reader.start()
+        partitions = await reader.partitions(*self._topics.values())
         # Start with a backlog, so clients reconnecting to a fresh gateway can still resume.
-        ends = await offsets.ends(partitions)
-        starts = await offsets.beginnings(partitions)
+        ends = await reader.ends(partitions)
+        starts = await reader.beginnings(partitions)
         per_partition = max(1, (self._buffer.maxlen or 1) // max(1, len(partitions)))
         first = {tp: max(starts[tp], ends[tp] - per_partition) for tp in partitions}
         for tp, offset in first.items():

@@ -56,8 +56,8 @@ class IndexReader:
 
     async def start(self) -> None:
         await self._reader.start()
-        self._partitions = await self._reader.offsets.partitions(self._topic)
-        ends = await self._reader.offsets.ends(self._partitions)
+        self._partitions = await self._reader.partitions(self._topic)
+        ends = await self._reader.ends(self._partitions)
         self._ends_at_start = {tp.partition: end for tp, end in ends.items()}
         self.positions = {tp.partition: 0 for tp in self._partitions}
         self._task = asyncio.create_task(self._run(), name="relate-index-reader")
@@ -78,7 +78,7 @@ class IndexReader:
 
     async def catch_up(self, timeout: float = 120.0) -> None:
         """Until everything in the topic right now is in the index."""
-        ends = await self._reader.offsets.ends(self._partitions)
+        ends = await self._reader.ends(self._partitions)
         async with asyncio.timeout(timeout), self._progress:
             await self._progress.wait_for(
                 lambda: all(self.positions.get(tp.partition, 0) >= end for tp, end in ends.items())

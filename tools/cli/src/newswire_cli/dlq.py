@@ -199,7 +199,6 @@ class DeadLetter:
 
     @property
     def original_topic(self) -> str | None:
-        """The deployed (prefixed) topic the message was consumed from, if readable."""
         return self.failure.original_topic
 
     @property
@@ -209,10 +208,6 @@ class DeadLetter:
     @property
     def original_offset(self) -> int | None:
         return self.failure.original_offset
-
-    @property
-    def original_timestamp(self) -> int | None:
-        return self.failure.original_timestamp
 
     @property
     def failed_at(self) -> str | None:
@@ -241,11 +236,9 @@ class DeadLetter:
             "original_topic": self.original_topic,
             "original_partition": self.original_partition,
             "original_offset": self.original_offset,
-            "original_timestamp": (
-                _iso_millis(self.original_timestamp)
-                if self.original_timestamp is not None and self.original_timestamp >= 0
-                else None
-            ),
+            "original_timestamp": _iso_millis(original)
+            if (original := self.failure.original_timestamp) is not None and original >= 0
+            else None,
             "key": text_or_base64(self.key),
             "value_size": self.value_size,
             "replay": self.replay,
@@ -401,7 +394,7 @@ async def list_dead_letters(
     """Every dead letter of the services' topics, with whether it has been replayed."""
     listings: list[DlqListing] = []
     async with _Kafka(bootstrap_servers) as kafka:
-        topics = await kafka.offsets.topics()
+        topics = await kafka.reader.topics()
         for service in services:
             topic = dlq_topic(service, topic_prefix)
             if topic not in topics:
@@ -533,13 +526,13 @@ async def replay_dead_letters(
     group = replay_group(service, topic_prefix)
     summary = ReplaySummary(service, topic, dry_run=dry_run)
     async with _Kafka(bootstrap_servers, group_id=group) as kafka:
-        topics = await kafka.offsets.topics()
+        topics = await kafka.reader.topics()
         if topic not in topics:
             summary.exists = False
             return summary
         partitions = [TopicPartition(topic, p) for p in sorted(topics[topic])]
         progress = await kafka.progress(group, partitions)
-        first = await kafka.offsets.beginnings(partitions)
+        first = await kafka.reader.beginnings(partitions)
         if offsets is None:
             selected = None
             reading = kafka.read(partitions, start="committed")
@@ -640,7 +633,6 @@ class _Kafka:
     def __init__(self, bootstrap_servers: str, *, group_id: str | None = None) -> None:
         self.settings = _Settings(kafka_bootstrap_servers=bootstrap_servers)
         self.reader = LogReader(self.settings, group_id=group_id)
-        self.offsets = self.reader.offsets
         self.producer: AIOKafkaProducer | None = None
 
     async def __aenter__(self) -> _Kafka:
@@ -667,7 +659,7 @@ class _Kafka:
     async def progress(
         self, group: str, partitions: list[TopicPartition]
     ) -> dict[TopicPartition, PartitionProgress]:
-        committed = await self.offsets.committed(group, partitions)
+        committed = await self.reader.committed(group, partitions)
         return {
             tp: PartitionProgress.parse(
                 committed[tp].offset if tp in committed else -1,
