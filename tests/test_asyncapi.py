@@ -13,12 +13,13 @@ import pytest
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from newswire_contracts import ArticleRelated, IngestArticle, IngestFeed, IngestRequest, topics
+from newswire_contracts.dead_letters import HEADER_PREFIX as DLQ_HEADER_PREFIX
 from newswire_contracts.events import EVENT_TYPES
 from newswire_devstack import schemas
 from newswire_gateway.config import GatewaySettings
 from newswire_gateway.main import create_app
 from newswire_platform.asyncapi import merge_specifications, service_specification
-from newswire_platform.dead_letter import DLQ_HEADER_PREFIX, dead_letter_headers
+from newswire_platform.dead_letter import dead_letter_headers
 from newswire_platform.kafka import DEAD_LETTER_MESSAGE
 from newswire_relate.refresh import REFRESH_TOPIC, RelateRefresh
 from pydantic import BaseModel

@@ -183,7 +183,7 @@ async def test_list_shows_a_poison_message_and_its_replay_dead_letters_it_again(
     lines = result.stdout.splitlines()
     enrich_topic = pipeline.namespace.topic("enrich.dlq")
     assert any(line.startswith(f"{enrich_topic}: ") for line in lines), result.stdout
-    assert f"{pipeline.namespace.topic('gateway.dlq')}: no such topic" in result.stdout
+    assert "gateway.dlq" not in result.stdout, "the gateway consumes nothing to dead-letter"
     [line] = [
         line for line in lines if line.startswith(f"  {where}  ") and valid.key.decode() in line
     ]

@@ -13,6 +13,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from newswire_contracts import ArticleEnriched, article_id, cloudevents
+from newswire_platform import ServiceSettings
 from newswire_relate.index_reader import IndexReader
 from newswire_relate.relator import Relator
 
@@ -58,7 +59,10 @@ async def test_catch_up_indexes_every_partition_and_returns_promptly(
         await producer.send_and_wait(topic, encoded.value, key=encoded.key, headers=encoded.headers)
 
     relator = Relator()
-    reader = IndexReader(bootstrap, topic, relator, max_message_bytes=1024 * 1024)
+    settings = ServiceSettings(
+        kafka_bootstrap_servers=bootstrap, kafka_max_message_bytes=1024 * 1024
+    )
+    reader = IndexReader(settings, topic, relator)
     try:
         for n in range(6):
             await publish(n)

@@ -7,7 +7,7 @@ import json
 import pytest
 from newswire_cli.config import CliSettings
 from newswire_cli.dlq import (
-    REPLAYED_FROM_HEADER,
+    SERVICES,
     DeadLetter,
     DlqListing,
     PartitionProgress,
@@ -19,10 +19,11 @@ from newswire_cli.dlq import (
     one_line,
     parse_offset,
     replay_group,
-    replay_headers,
     text_or_base64,
 )
 from newswire_cli.main import _parser
+from newswire_contracts.dead_letters import REPLAYED_FROM as REPLAYED_FROM_HEADER
+from newswire_contracts.dead_letters import replay_headers
 
 pytestmark = pytest.mark.unit
 
@@ -63,7 +64,8 @@ def letter(offset: int = 17, **overrides: object) -> DeadLetter:
 
 def test_names_follow_the_prefix() -> None:
     assert dlq_topic("enrich", "t1.") == "t1.enrich.dlq"
-    assert dlq_topic("gateway") == "gateway.dlq"
+    assert dlq_topic("relate") == "relate.dlq"
+    assert "gateway" not in SERVICES, "the gateway consumes nothing, so dead-letters nothing"
     assert replay_group("relate", "t1.") == "t1.newswire-dlq-replay-relate"
 
 
@@ -224,9 +226,9 @@ def test_progress_survives_bad_metadata_and_stays_small() -> None:
 
 
 def test_listing_headings() -> None:
-    assert DlqListing("gateway", "p.gateway.dlq", exists=False).heading() == (
-        "p.gateway.dlq: no such topic (nothing dead-lettered; "
-        "has gateway run with this topic prefix?)"
+    assert DlqListing("relate", "p.relate.dlq", exists=False).heading() == (
+        "p.relate.dlq: no such topic (nothing dead-lettered; "
+        "has relate run with this topic prefix?)"
     )
     assert DlqListing("enrich", "p.enrich.dlq", exists=True).heading() == "p.enrich.dlq: empty"
     shown = DlqListing("enrich", "p.enrich.dlq", exists=True, total=3, replayed=1)
@@ -277,5 +279,5 @@ def test_replay_summary() -> None:
     assert dry.ok
     assert dry.outcomes[0].render(dry_run=True).startswith("would replay 1:1 -> t")
 
-    missing = ReplaySummary("gateway", "p.gateway.dlq", exists=False)
-    assert missing.render() == "p.gateway.dlq: no such topic, nothing to replay"
+    missing = ReplaySummary("relate", "p.relate.dlq", exists=False)
+    assert missing.render() == "p.relate.dlq: no such topic, nothing to replay"

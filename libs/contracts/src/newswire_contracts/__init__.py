@@ -1,9 +1,9 @@
-"""Newswire's public contracts: topics, events, CloudEvents headers and article ids.
+"""Newswire's public contracts: topics, events, CloudEvents and dead-letter headers, article ids.
 
 Depends on pydantic only, so downstream consumers can install it alone.
 """
 
-from . import cloudevents, topics
+from . import cloudevents, dead_letters, topics
 from .cloudevents import EventMeta, InvalidEventError, decode, derive_event_id, encode
 from .events import (
     EVENT_TYPES,
@@ -44,6 +44,7 @@ __all__ = [
     "article_id",
     "canonicalize_url",
     "cloudevents",
+    "dead_letters",
     "decode",
     "derive_event_id",
     "encode",

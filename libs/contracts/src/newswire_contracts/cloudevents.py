@@ -28,6 +28,7 @@ __all__ = [
     "derive_event_id",
     "encode",
     "new_event_id",
+    "peek",
     "read_meta",
 ]
 
@@ -150,6 +151,12 @@ def read_meta(headers: Headers) -> EventMeta:
         subject=found.get("ce_subject"),
         traceparent=found.get(TRACEPARENT),
     )
+
+
+def peek(headers: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
+    """``(ce_id, ce_type, traceparent)`` as far as a message's headers (decoded) give them:
+    for the logs and the trace of a message that may not be a valid event."""
+    return headers.get("ce_id"), headers.get("ce_type"), headers.get(TRACEPARENT)
 
 
 def decode(model: type[E], headers: Headers, value: bytes | None) -> tuple[E, EventMeta]:

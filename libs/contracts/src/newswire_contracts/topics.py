@@ -9,11 +9,10 @@ COMMENTS_POSTED = "comments.posted"
 
 # Each consuming service owns one dead-letter topic for the messages it could not
 # process; the original key, value and headers are kept and the failure is added in
-# `x-dlq-*` headers (see newswire_platform.dead_letter).
+# `x-dlq-*` headers (see newswire_contracts.dead_letters).
 INGEST_DLQ = "ingest.dlq"
 ENRICH_DLQ = "enrich.dlq"
 RELATE_DLQ = "relate.dlq"
-GATEWAY_DLQ = "gateway.dlq"
 
 EVENT_TOPICS = (
     INGEST_REQUESTS,
@@ -23,5 +22,5 @@ EVENT_TOPICS = (
     STORIES_UPDATED,
     COMMENTS_POSTED,
 )
-DEAD_LETTER_TOPICS = (INGEST_DLQ, ENRICH_DLQ, RELATE_DLQ, GATEWAY_DLQ)
+DEAD_LETTER_TOPICS = (INGEST_DLQ, ENRICH_DLQ, RELATE_DLQ)
 ALL_TOPICS = EVENT_TOPICS + DEAD_LETTER_TOPICS

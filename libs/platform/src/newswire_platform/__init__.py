@@ -13,6 +13,7 @@ from .kafka import (
     event_decoder,
     event_subscriber,
 )
+from .log_reader import LogReader
 from .logging import bind, configure_logging, log_context
 from .mongo import (
     StoreError,
@@ -34,6 +35,7 @@ __all__ = [
     "Decoded",
     "DecodedBatch",
     "EventPublisher",
+    "LogReader",
     "PermanentError",
     "ServiceSettings",
     "StoreError",

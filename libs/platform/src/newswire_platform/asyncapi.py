@@ -26,12 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from faststream.specification import AsyncAPI
-from newswire_contracts import cloudevents, topics
-
-from .dead_letter import DLQ_HEADER_PREFIX, MAX_REASON_CHARS
+from newswire_contracts import cloudevents, dead_letters, topics
 
 __all__ = [
-    "DEAD_LETTER_HEADERS",
     "DESCRIPTION",
     "merge_specifications",
     "newswire_asyncapi",
@@ -64,20 +61,6 @@ CHANNEL_TAGS = {
     "dead-letter": "Messages a service could not process, with the reason in x-dlq-* headers.",
     "internal": "One service's own topic; not a contract, may change without notice.",
 }
-
-DEAD_LETTER_HEADERS = {
-    "reason": f"The error's type and message, at most {MAX_REASON_CHARS} characters.",
-    "error-type": "The error's class name, e.g. InvalidEventError.",
-    "service": "The service that gave up on the message.",
-    "attempts": "How many times the message was tried (decimal).",
-    "original-topic": "The topic the message was read from.",
-    "original-partition": "Its partition (decimal).",
-    "original-offset": "Its offset (decimal).",
-    "original-timestamp": "Its timestamp, in milliseconds since the epoch (decimal).",
-    "failed-at": "When it was dead-lettered, RFC 3339 in UTC.",
-}
-"""The headers a dead letter adds (after the prefix), as dead_letter.dead_letter_headers
-writes them."""
 
 # AsyncAPI 3.0: names of components, channels and operations.
 _NAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -261,15 +244,14 @@ def _kind(topic: str) -> str:
 
 def _headers(kind: str, topic: str, event_types: Mapping[str, str]) -> dict[str, Any]:
     if kind == "dead-letter":
-        names = [DLQ_HEADER_PREFIX + name for name in DEAD_LETTER_HEADERS]
         return {
             "type": "object",
             "description": "The original message's headers, unchanged, then these.",
             "properties": {
-                DLQ_HEADER_PREFIX + name: {"type": "string", "description": text}
-                for name, text in DEAD_LETTER_HEADERS.items()
+                name: {"type": "string", "description": text}
+                for name, text in dead_letters.HEADERS.items()
             },
-            "required": names,
+            "required": list(dead_letters.HEADERS),
         }
     if topic not in event_types:
         raise ValueError(f"no CloudEvents type given for topic {topic}")

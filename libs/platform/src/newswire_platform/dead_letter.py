@@ -10,8 +10,9 @@ gets this middleware. For each message it:
 * retries any other exception ``max_attempts`` times, then dead-letters it.
 
 A dead letter keeps the original key, value and headers and adds ``x-dlq-*`` headers
-with the reason, the error type, the attempt count and the original coordinates. The
-offset is committed only after the dead letter is acknowledged by every in-sync replica.
+(newswire_contracts.dead_letters) with the reason, the error type, the attempt count and
+the original coordinates. The offset is committed only after the dead letter is
+acknowledged by every in-sync replica.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faststream import BaseMiddleware
 from faststream.exceptions import HandlerException
 from faststream.message import StreamMessage
+from newswire_contracts import cloudevents, dead_letters
 from newswire_contracts.cloudevents import InvalidEventError
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 
+from . import clients
 from .logging import log_context
 from .metrics import MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED
 from .mongo import StoreUnavailable
@@ -39,7 +42,6 @@ from .settings import ServiceSettings
 from .tracing import trace_id_of, traced
 
 __all__ = [
-    "DLQ_HEADER_PREFIX",
     "DeadLetterPolicy",
     "DeadLetterProducer",
     "PermanentError",
@@ -50,9 +52,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-DLQ_HEADER_PREFIX = "x-dlq-"
-MAX_REASON_CHARS = 2_000
 
 
 class PermanentError(Exception):
@@ -83,30 +82,25 @@ def is_transient(error: BaseException) -> bool:
 
 def describe(error: BaseException) -> str:
     """The reason recorded with a dead letter."""
-    return f"{type(error).__name__}: {error}"[:MAX_REASON_CHARS]
+    return f"{type(error).__name__}: {error}"[: dead_letters.MAX_REASON_CHARS]
 
 
 def dead_letter_headers(
     record: ConsumerRecord[Any, Any], *, service: str, error: BaseException, attempts: int
 ) -> list[tuple[str, bytes]]:
     """The original record's headers plus the failure, as a dead letter carries them."""
-    extra = {
-        "reason": describe(error),
-        "error-type": type(error).__name__,
-        "service": service,
-        "attempts": str(attempts),
-        "original-topic": record.topic,
-        "original-partition": str(record.partition),
-        "original-offset": str(record.offset),
-        "original-timestamp": str(record.timestamp),
-        "failed-at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-    }
-    kept = [
-        (name, value)
-        for name, value in (record.headers or ())
-        if not name.startswith(DLQ_HEADER_PREFIX)
-    ]
-    return kept + [(DLQ_HEADER_PREFIX + name, value.encode()) for name, value in extra.items()]
+    failure = dead_letters.Failure(
+        reason=describe(error),
+        error_type=type(error).__name__,
+        service=service,
+        attempts=attempts,
+        original_topic=record.topic,
+        original_partition=record.partition,
+        original_offset=record.offset,
+        original_timestamp=record.timestamp,
+        failed_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    )
+    return dead_letters.with_failure(record.headers or (), failure)
 
 
 class DeadLetterProducer:
@@ -121,13 +115,7 @@ class DeadLetterProducer:
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._settings.kafka_bootstrap_servers,
-            client_id=f"newswire-{self._settings.service_name}-dlq",
-            acks="all",
-            enable_idempotence=True,
-            max_request_size=self._settings.kafka_max_message_bytes + 64 * 1024,
-        )
+        self._producer = clients.producer(self._settings, "dlq")
         await self._producer.start()
 
     async def stop(self) -> None:
@@ -217,15 +205,7 @@ class DeadLetterPolicy:
     ) -> None:
         """Send the record to the dead-letter topic, retrying until Kafka takes it."""
         headers = dead_letter_headers(record, service=self.service, error=error, attempts=attempts)
-        failures = 0
-        while True:
-            try:
-                await self.producer.send(self.dead_letter_topic, record, headers)
-                break
-            except (KafkaError, OSError) as exc:
-                failures += 1
-                log.warning("dead-letter publish failed; retrying", extra={"error": repr(exc)})
-                await self.sleep(self.delay(failures))
+        await self._send_until_taken(self.dead_letter_topic, record, headers)
         MESSAGES_DEAD_LETTERED.labels(self.service, record.topic).inc()
         log.error(
             "message dead-lettered",
@@ -274,13 +254,11 @@ class _DeadLetterMiddleware(BaseMiddleware):
         self.policy = policy
 
     async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
-        headers = msg.headers or {}
+        event_id, event_type, parent = cloudevents.peek(msg.headers or {})
         with (
-            traced(headers.get("traceparent")) as traceparent,
+            traced(parent) as traceparent,
             log_context(
-                event_id=headers.get("ce_id"),
-                event_type=headers.get("ce_type"),
-                trace_id=trace_id_of(traceparent),
+                event_id=event_id, event_type=event_type, trace_id=trace_id_of(traceparent)
             ),
         ):
             return await self._consume_with_retries(call_next, msg)

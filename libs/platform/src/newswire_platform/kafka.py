@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 from faststream import AckPolicy, Depends
 from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
@@ -19,6 +19,7 @@ from newswire_contracts.cloudevents import EventMeta, InvalidEventError
 from newswire_contracts.events import Event
 from pydantic import Field
 
+from . import clients
 from .settings import ServiceSettings
 from .tracing import child_of, current_traceparent, telemetry_middleware
 
@@ -78,7 +79,7 @@ async def wait_for_kafka(settings: ServiceSettings, timeout: float = 60.0) -> No
     """Wait until the brokers answer (they may still be starting), or raise."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+        admin = clients.admin_client(settings)
         try:
             await admin.start()
             await admin.list_topics()
@@ -101,7 +102,7 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> list
     come from settings, the same for every topic.
     """
     wanted = sorted({settings.topic(name) for name in names})
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = clients.admin_client(settings)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -169,16 +170,9 @@ def event_subscriber(
     """
     return registrar.subscriber(
         settings.topic(model.topic),
-        group_id=settings.consumer_group,
         decoder=event_decoder(model),
-        ack_policy=AckPolicy.ACK,
-        auto_offset_reset="earliest",
-        # Transient failures are retried inside the handler call; give them time before
-        # the group coordinator considers this consumer dead.
-        max_poll_interval_ms=15 * 60 * 1000,
-        title=f"{settings.topic(model.topic)}:{settings.service_name}",
-        description=description,
         listener=listener,
+        **_group_member(settings, model, description),
     )
 
 
@@ -199,16 +193,24 @@ def batch_event_subscriber(
     """
     return registrar.subscriber(
         settings.topic(model.topic),
-        group_id=settings.consumer_group,
         batch=True,
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,
-        ack_policy=AckPolicy.ACK,
-        auto_offset_reset="earliest",
-        max_poll_interval_ms=15 * 60 * 1000,
-        title=f"{settings.topic(model.topic)}:{settings.service_name}",
-        description=description,
+        **_group_member(settings, model, description),
     )
+
+
+def _group_member(settings: ServiceSettings, model: Any, description: str) -> dict[str, Any]:
+    return {
+        "group_id": settings.consumer_group,
+        "ack_policy": AckPolicy.ACK,
+        "auto_offset_reset": "earliest",
+        # Transient failures are retried inside the handler call; give them time before
+        # the group coordinator considers this consumer dead.
+        "max_poll_interval_ms": 15 * 60 * 1000,
+        "title": f"{settings.topic(model.topic)}:{settings.service_name}",
+        "description": description,
+    }
 
 
 def declare_published(

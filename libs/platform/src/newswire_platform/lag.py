@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import logging
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from prometheus_client import Gauge
+
+from .log_reader import LogReader
+from .settings import ServiceSettings
 
 __all__ = ["CONSUMER_LAG", "LagMonitor"]
 
@@ -23,14 +24,22 @@ CONSUMER_LAG = Gauge(
 
 
 class LagMonitor:
-    """Every ``interval`` seconds: the group's committed offsets against the partitions' ends."""
+    """Every ``interval`` seconds: the group's committed offsets against the partitions' ends.
+
+    The service's own group by default; ``group`` and ``service`` name another.
+    """
 
     def __init__(
-        self, bootstrap_servers: str, group: str, service: str, *, interval: float = 15.0
+        self,
+        settings: ServiceSettings,
+        *,
+        group: str | None = None,
+        service: str | None = None,
+        interval: float = 15.0,
     ) -> None:
-        self._bootstrap = bootstrap_servers
-        self._group = group
-        self._service = service
+        self._settings = settings
+        self._group = group or settings.consumer_group
+        self._service = service or settings.service_name
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
 
@@ -44,25 +53,17 @@ class LagMonitor:
                 await self._task
 
     async def measure(self) -> dict[tuple[str, int], int]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
-        await admin.start()
-        await consumer.start()
-        try:
-            committed = await admin.list_consumer_group_offsets(self._group)
+        async with LogReader(self._settings, "lag") as reader:
+            committed = await reader.committed(self._group)
             if not committed:
                 return {}
-            consumer.assign(list(committed))
-            ends = await consumer.end_offsets(list(committed))
-            lags = {}
-            for tp, position in committed.items():
-                lag = max(0, ends[tp] - max(position.offset, 0))
-                lags[(tp.topic, tp.partition)] = lag
-                CONSUMER_LAG.labels(self._service, tp.topic, str(tp.partition)).set(lag)
-            return lags
-        finally:
-            await consumer.stop()
-            await admin.close()
+            ends = await reader.ends(committed)
+        lags = {}
+        for tp, position in committed.items():
+            lag = max(0, ends[tp] - max(position.offset, 0))
+            lags[(tp.topic, tp.partition)] = lag
+            CONSUMER_LAG.labels(self._service, tp.topic, str(tp.partition)).set(lag)
+        return lags
 
     async def _run(self) -> None:
         while True:

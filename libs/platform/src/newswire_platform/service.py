@@ -162,9 +162,7 @@ def consumer_service(
     """A whole consumer service from its parts and its routers (subscribers)."""
     for router in routers:
         parts.broker.include_router(router)
-    lag = LagMonitor(
-        settings.kafka_bootstrap_servers, settings.consumer_group, settings.service_name
-    )
+    lag = LagMonitor(settings)
     return consumer_app(
         settings,
         parts.broker,

@@ -103,6 +103,10 @@ class ServiceSettings(BaseSettings):
         """The deployed name of a contract topic (with the configured prefix)."""
         return f"{self.topic_prefix}{name}"
 
+    def retry_delay(self, attempt: int) -> float:
+        """Backoff before retry number ``attempt`` (1-based): doubling, capped."""
+        return min(self.retry_max_seconds, self.retry_initial_seconds * 2 ** (attempt - 1))
+
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _has_servers(cls, value: str) -> str:

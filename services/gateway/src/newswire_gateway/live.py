@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka import TopicPartition
 from newswire_contracts import ArticleRelated, InvalidEventError, StoryUpdated, cloudevents
+from newswire_platform import LogReader, ServiceSettings
 
 __all__ = ["LiveEvent", "LiveFeed", "Subscription"]
-
-log = logging.getLogger(__name__)
 
 _CODES = {"r": ArticleRelated, "s": StoryUpdated}
 
@@ -82,7 +78,7 @@ class _Positions:
 class LiveFeed:
     def __init__(
         self,
-        bootstrap_servers: str,
+        settings: ServiceSettings,
         topics: dict[str, str],
         *,
         buffer_size: int = 10_000,
@@ -91,7 +87,6 @@ class LiveFeed:
     ) -> None:
         """``topics`` maps "r" and "s" to the deployed names of articles.related and
         stories.updated; ``listeners`` see every event first (e.g. to drop cached copies)."""
-        self._bootstrap = bootstrap_servers
         self._topics = topics
         self._codes = {name: code for code, name in topics.items()}
         self._buffer: deque[LiveEvent] = deque(maxlen=buffer_size)
@@ -99,7 +94,7 @@ class LiveFeed:
         self._listeners = tuple(listeners)
         self._positions = _Positions()
         self._subscriptions: set[Subscription] = set()
-        self._consumer: AIOKafkaConsumer | None = None
+        self._reader = LogReader(settings, "live")
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -107,29 +102,17 @@ class LiveFeed:
         return len(self._subscriptions)
 
     async def start(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-        await admin.start()
-        try:
-            described = await admin.describe_topics(list(self._topics.values()))
-        finally:
-            await admin.close()
-        partitions = [
-            TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]
-        ]
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, enable_auto_commit=False
-        )
-        await self._consumer.start()
-        self._consumer.assign(partitions)
+        reader = self._reader
+        await reader.start()
+        partitions = await reader.partitions(*self._topics.values())
         # Start with a backlog, so clients reconnecting to a fresh gateway can still resume.
-        ends = await self._consumer.end_offsets(partitions)
-        starts = await self._consumer.beginning_offsets(partitions)
+        ends = await reader.ends(partitions)
+        starts = await reader.beginnings(partitions)
         per_partition = max(1, (self._buffer.maxlen or 1) // max(1, len(partitions)))
-        for tp in partitions:
-            first = max(starts[tp], ends[tp] - per_partition)
-            self._consumer.seek(tp, first)
-            self._positions.offsets[(self._codes[tp.topic], tp.partition)] = first - 1
-        self._task = asyncio.create_task(self._run(), name="live-feed")
+        first = {tp: max(starts[tp], ends[tp] - per_partition) for tp in partitions}
+        for tp, offset in first.items():
+            self._positions.offsets[(self._codes[tp.topic], tp.partition)] = offset - 1
+        self._task = asyncio.create_task(self._run(first), name="live-feed")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -138,8 +121,7 @@ class LiveFeed:
                 await self._task
         for subscription in list(self._subscriptions):
             subscription.queue.put_nowait(None)
-        if self._consumer is not None:
-            await self._consumer.stop()
+        await self._reader.stop()
 
     def subscribe(
         self, last_event_id: str | None, *, article: str | None = None, story: str | None = None
@@ -185,21 +167,16 @@ class LiveFeed:
                         with contextlib.suppress(asyncio.QueueFull):
                             subscription.queue.put_nowait(None)
 
-    async def _run(self) -> None:
-        assert self._consumer is not None
-        while True:
-            try:
-                batches = await self._consumer.getmany(timeout_ms=1000, max_records=500)
-            except KafkaError as exc:
-                log.warning("live feed: fetch failed; retrying", extra={"error": repr(exc)})
-                await asyncio.sleep(1.0)
-                continue
-            for tp, records in batches.items():
-                code = self._codes[tp.topic]
+    async def _run(self, first: dict[TopicPartition, int]) -> None:
+        async with contextlib.aclosing(
+            self._reader.read(first, start=first, follow=True)
+        ) as batches:
+            async for records in batches:
+                code = self._codes[records[0].topic]
                 events = []
                 for record in records:
-                    self._positions.offsets[(code, tp.partition)] = record.offset
-                    event = self._event(code, tp.partition, record)
+                    self._positions.offsets[(code, record.partition)] = record.offset
+                    event = self._event(code, record.partition, record)
                     if event is not None:
                         events.append(event)
                 self._deliver(events)

@@ -70,7 +70,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         comments=CommentStore(database),
         comment_limiter=RateLimiter(settings.comment_rate_per_minute, settings.comment_burst),
         live=LiveFeed(
-            settings.kafka_bootstrap_servers,
+            settings,
             {
                 "r": settings.topic(topics.ARTICLES_RELATED),
                 "s": settings.topic(topics.STORIES_UPDATED),

@@ -14,9 +14,10 @@ import gc
 import logging
 import time
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from newswire_contracts import ArticleEnriched, InvalidEventError, cloudevents
+from newswire_platform import LogReader, ServiceSettings
 
 from .relator import Relator
 
@@ -41,15 +42,11 @@ def settle_index() -> None:
 
 
 class IndexReader:
-    def __init__(
-        self, bootstrap_servers: str, topic: str, relator: Relator, *, max_message_bytes: int
-    ) -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(self, settings: ServiceSettings, topic: str, relator: Relator) -> None:
         self._topic = topic
         self.relator = relator
-        self._max_bytes = max_message_bytes
-        self._consumer: AIOKafkaConsumer | None = None
-        self._offsets: AIOKafkaConsumer | None = None
+        self._reader = LogReader(settings, "index")
+        self._partitions: list[TopicPartition] = []
         self._task: asyncio.Task[None] | None = None
         self.positions: dict[int, int] = {}
         self._progress = asyncio.Condition()
@@ -58,25 +55,11 @@ class IndexReader:
         self._ends_at_start: dict[int, int] = {}
 
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_partition_fetch_bytes=self._max_bytes + 64 * 1024,
-            fetch_max_bytes=max(50 * 1024 * 1024, self._max_bytes * 2),
-        )
-        await self._consumer.start()
-        # End offsets are asked on a connection of their own: a broker answers a
-        # connection's requests in order, so on the reader's they would wait behind its
-        # long-polling fetch (up to fetch_max_wait_ms, 500 ms) on every catch_up().
-        self._offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap)
-        await self._offsets.start()
-        partitions = await self._partitions()
-        self._consumer.assign(partitions)
-        await self._consumer.seek_to_beginning(*partitions)
-        ends = await self._offsets.end_offsets(partitions)
+        await self._reader.start()
+        self._partitions = await self._reader.partitions(self._topic)
+        ends = await self._reader.ends(self._partitions)
         self._ends_at_start = {tp.partition: end for tp, end in ends.items()}
-        self.positions = {tp.partition: 0 for tp in partitions}
+        self.positions = {tp.partition: 0 for tp in self._partitions}
         self._task = asyncio.create_task(self._run(), name="relate-index-reader")
         asyncio.create_task(self._mark_ready(), name="relate-index-ready")  # noqa: RUF006
 
@@ -85,9 +68,7 @@ class IndexReader:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for consumer in (self._consumer, self._offsets):
-            if consumer is not None:
-                await consumer.stop()
+        await self._reader.stop()
 
     def indexed_at_start(self, partition: int, offset: int) -> bool:
         """Whether this record was in the topic when the reader started, hence indexed in the
@@ -97,23 +78,11 @@ class IndexReader:
 
     async def catch_up(self, timeout: float = 120.0) -> None:
         """Until everything in the topic right now is in the index."""
-        assert self._consumer is not None
-        assert self._offsets is not None
-        ends = await self._offsets.end_offsets(list(self._consumer.assignment()))
+        ends = await self._reader.ends(self._partitions)
         async with asyncio.timeout(timeout), self._progress:
             await self._progress.wait_for(
                 lambda: all(self.positions.get(tp.partition, 0) >= end for tp, end in ends.items())
             )
-
-    async def _partitions(self) -> list[TopicPartition]:
-        assert self._consumer is not None
-        for _ in range(100):
-            found = self._consumer.partitions_for_topic(self._topic)
-            if found:
-                return [TopicPartition(self._topic, p) for p in sorted(found)]
-            await self._consumer._client.force_metadata_update()
-            await asyncio.sleep(0.2)
-        raise KafkaError(f"topic {self._topic} has no partitions")
 
     async def _mark_ready(self) -> None:
         started = time.monotonic()
@@ -131,15 +100,8 @@ class IndexReader:
         )
 
     async def _run(self) -> None:
-        assert self._consumer is not None
-        while True:
-            try:
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=500)
-            except KafkaError as exc:
-                log.warning("index reader: fetch failed; retrying", extra={"error": repr(exc)})
-                await asyncio.sleep(1.0)
-                continue
-            for records in batches.values():
+        async with contextlib.aclosing(self._reader.read(self._partitions, follow=True)) as batches:
+            async for records in batches:
                 for n, record in enumerate(records, start=1):
                     self._index(record)
                     async with self._progress:

@@ -29,12 +29,7 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
     client = create_mongo_client(settings)
     database = client[settings.mongodb_database]
     relator = Relator()
-    reader = IndexReader(
-        settings.kafka_bootstrap_servers,
-        settings.topic(ArticleEnriched.topic),
-        relator,
-        max_message_bytes=settings.kafka_max_message_bytes,
-    )
+    reader = IndexReader(settings, settings.topic(ArticleEnriched.topic), relator)
     parts = consumer_parts(settings, dead_letter_topic=topics.RELATE_DLQ)
     declare_published(
         parts.broker,

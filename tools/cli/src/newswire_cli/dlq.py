@@ -3,7 +3,7 @@
 Each consuming service dead-letters to its own topic (``<prefix><service>.dlq``); a dead
 letter keeps the original key, value and headers (bytes, not necessarily UTF-8) and adds
 ``x-dlq-*`` headers saying why it failed and where it came from (see
-``newswire_platform.dead_letter``).
+``newswire_contracts.dead_letters``).
 
 Reading never joins a consumer group: every partition is assigned by hand and read from
 its first offset up to the end offsets taken at the start, so a listing terminates even
@@ -27,22 +27,21 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from collections import Counter
-from collections.abc import AsyncGenerator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from functools import cached_property
+from typing import Any, ClassVar, Literal
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from newswire_contracts.topics import ENRICH_DLQ, GATEWAY_DLQ, INGEST_DLQ, RELATE_DLQ
+from newswire_contracts import dead_letters
+from newswire_contracts.topics import ENRICH_DLQ, INGEST_DLQ, RELATE_DLQ
+from newswire_platform import LogReader, ServiceSettings, clients
 
 __all__ = [
-    "DLQ_HEADER_PREFIX",
-    "REPLAYED_FROM_HEADER",
     "SERVICES",
     "DeadLetter",
     "DlqError",
@@ -58,23 +57,12 @@ __all__ = [
     "parse_offset",
     "replay_dead_letters",
     "replay_group",
-    "replay_headers",
     "text_or_base64",
 ]
 
-SERVICES: dict[str, str] = {
-    "ingest": INGEST_DLQ,
-    "enrich": ENRICH_DLQ,
-    "relate": RELATE_DLQ,
-    "gateway": GATEWAY_DLQ,
-}
+SERVICES: dict[str, str] = {"ingest": INGEST_DLQ, "enrich": ENRICH_DLQ, "relate": RELATE_DLQ}
 """Each service and its dead-letter topic (contract name, without the prefix)."""
 
-DLQ_HEADER_PREFIX = "x-dlq-"  # as newswire_platform.dead_letter writes them
-REPLAYED_FROM_HEADER = "x-dlq-replayed-from"
-"""Added to a replayed message: ``<dlq topic>:<partition>:<offset>`` it was replayed from."""
-
-MAX_MESSAGE_BYTES = 4 * 1024 * 1024 + 64 * 1024  # the services' default, plus headers
 # The broker refuses commit metadata over offset.metadata.max.bytes (4096 by default).
 _MAX_METADATA_CHARS = 3000
 _IDLE_TIMEOUT = 30.0
@@ -147,18 +135,6 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
-def replay_headers(
-    headers: Iterable[tuple[str, bytes | None]], replayed_from: str
-) -> list[tuple[str, bytes]]:
-    """The original headers (every ``x-dlq-*`` one removed) plus where the replay came from."""
-    kept = [
-        (name, value if value is not None else b"")
-        for name, value in headers
-        if not name.lower().startswith(DLQ_HEADER_PREFIX)
-    ]
-    return [*kept, (REPLAYED_FROM_HEADER, replayed_from.encode())]
-
-
 # --- what a dead letter says -----------------------------------------------------------
 
 
@@ -200,60 +176,42 @@ class DeadLetter:
         """``<topic>:<partition>:<offset>``, the value of ``x-dlq-replayed-from``."""
         return f"{self.topic}:{self.partition}:{self.offset}"
 
-    def header(self, name: str) -> str | None:
-        """The last header called ``name``, as text (undecodable bytes replaced)."""
-        for key, value in reversed(self.headers):
-            if key == name:
-                return value.decode("utf-8", errors="replace") if value is not None else None
-        return None
-
-    def _int_header(self, name: str) -> int | None:
-        text = self.header(name)
-        try:
-            return int(text) if text is not None else None
-        except ValueError:
-            return None
+    @cached_property
+    def failure(self) -> dead_letters.Failure:
+        """What its ``x-dlq-*`` headers say."""
+        return dead_letters.Failure.read(self.headers)
 
     @property
     def reason(self) -> str | None:
-        return self.header("x-dlq-reason")
+        return self.failure.reason
 
     @property
     def error_type(self) -> str | None:
-        return self.header("x-dlq-error-type")
+        return self.failure.error_type
 
     @property
     def service(self) -> str | None:
-        return self.header("x-dlq-service")
+        return self.failure.service
 
     @property
     def attempts(self) -> int | None:
-        return self._int_header("x-dlq-attempts")
+        return self.failure.attempts
 
     @property
     def original_topic(self) -> str | None:
-        """The deployed (prefixed) topic the message was consumed from, if readable."""
-        for key, value in reversed(self.headers):
-            if key == "x-dlq-original-topic":
-                text = decode_bytes(value)
-                return text.strip() or None if text is not None else None
-        return None
+        return self.failure.original_topic
 
     @property
     def original_partition(self) -> int | None:
-        return self._int_header("x-dlq-original-partition")
+        return self.failure.original_partition
 
     @property
     def original_offset(self) -> int | None:
-        return self._int_header("x-dlq-original-offset")
-
-    @property
-    def original_timestamp(self) -> int | None:
-        return self._int_header("x-dlq-original-timestamp")
+        return self.failure.original_offset
 
     @property
     def failed_at(self) -> str | None:
-        return self.header("x-dlq-failed-at")
+        return self.failure.failed_at
 
     @property
     def error(self) -> str:
@@ -278,11 +236,9 @@ class DeadLetter:
             "original_topic": self.original_topic,
             "original_partition": self.original_partition,
             "original_offset": self.original_offset,
-            "original_timestamp": (
-                _iso_millis(self.original_timestamp)
-                if self.original_timestamp is not None and self.original_timestamp >= 0
-                else None
-            ),
+            "original_timestamp": _iso_millis(original)
+            if (original := self.failure.original_timestamp) is not None and original >= 0
+            else None,
             "key": text_or_base64(self.key),
             "value_size": self.value_size,
             "replay": self.replay,
@@ -438,7 +394,7 @@ async def list_dead_letters(
     """Every dead letter of the services' topics, with whether it has been replayed."""
     listings: list[DlqListing] = []
     async with _Kafka(bootstrap_servers) as kafka:
-        topics = await kafka.topics()
+        topics = await kafka.reader.topics()
         for service in services:
             topic = dlq_topic(service, topic_prefix)
             if topic not in topics:
@@ -570,15 +526,16 @@ async def replay_dead_letters(
     group = replay_group(service, topic_prefix)
     summary = ReplaySummary(service, topic, dry_run=dry_run)
     async with _Kafka(bootstrap_servers, group_id=group) as kafka:
-        topics = await kafka.topics()
+        topics = await kafka.reader.topics()
         if topic not in topics:
             summary.exists = False
             return summary
         partitions = [TopicPartition(topic, p) for p in sorted(topics[topic])]
         progress = await kafka.progress(group, partitions)
+        first = await kafka.reader.beginnings(partitions)
         if offsets is None:
             selected = None
-            reading = kafka.read(partitions, start={tp: progress[tp].position for tp in partitions})
+            reading = kafka.read(partitions, start="committed")
         else:
             selected = set(offsets)
             wanted: dict[TopicPartition, list[int]] = {}
@@ -613,7 +570,7 @@ async def replay_dead_letters(
                     progress[tp].mark_replayed(letter.offset)
                 else:
                     continue
-                await kafka.commit(tp, progress[tp], await kafka.first_offset(tp))
+                await kafka.commit(tp, progress[tp], first[tp])
         if selected is not None and summary.failed is None:
             for partition, offset in sorted(selected - seen):
                 if partition in topics[topic]:
@@ -652,7 +609,10 @@ async def _replay_one(
     if not dry_run:
         try:
             await kafka.send(
-                target, letter.key, letter.value, replay_headers(letter.headers, letter.coordinates)
+                target,
+                letter.key,
+                letter.value,
+                dead_letters.replay_headers(letter.headers, letter.coordinates),
             )
         except (KafkaError, OSError) as exc:
             return ReplayOutcome(letter, "failed", target, reason=f"{type(exc).__name__}: {exc}")
@@ -662,68 +622,44 @@ async def _replay_one(
 # --- Kafka -----------------------------------------------------------------------------
 
 
+class _Settings(ServiceSettings):
+    service_name: ClassVar[str] = "cli-dlq"  # names its Kafka clients
+
+
 class _Kafka:
-    """The clients one command needs: admin, a consumer (with ``group_id``, only to commit
-    replay progress) and, once something is sent, an idempotent producer."""
+    """The clients one command needs: a log reader (with ``group_id``, only to commit replay
+    progress) and, once something is sent, an idempotent producer."""
 
     def __init__(self, bootstrap_servers: str, *, group_id: str | None = None) -> None:
-        self.bootstrap_servers = bootstrap_servers
-        self.admin = AIOKafkaAdminClient(
-            bootstrap_servers=bootstrap_servers, client_id="newswire-cli-dlq"
-        )
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
-            client_id="newswire-cli-dlq",
-            group_id=group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
+        self.settings = _Settings(kafka_bootstrap_servers=bootstrap_servers)
+        self.reader = LogReader(self.settings, group_id=group_id)
         self.producer: AIOKafkaProducer | None = None
-        self._first: dict[TopicPartition, int] = {}
 
     async def __aenter__(self) -> _Kafka:
         try:
-            await self.admin.start()
-            await self.consumer.start()
+            await self.reader.start()
         except (KafkaError, OSError) as exc:
-            await self._close()
+            await self.reader.stop()
             raise DlqError(f"cannot reach Kafka at {self.bootstrap_servers}: {exc}") from exc
         return self
 
     async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        await self._close()
+        if self.producer is not None:
+            await self.producer.stop()
+        await self.reader.stop()
         if isinstance(exc, KafkaError | OSError) and not isinstance(exc, DlqError):
             raise DlqError(
                 f"Kafka at {self.bootstrap_servers}: {type(exc).__name__}: {exc}"
             ) from exc
 
-    async def _close(self) -> None:
-        for close in (
-            self.producer.stop if self.producer is not None else None,
-            self.consumer.stop,
-            self.admin.close,
-        ):
-            if close is None:
-                continue
-            try:
-                await close()
-            except Exception:  # noqa: S112 - closing what may never have started
-                continue
-
-    async def topics(self) -> dict[str, set[int]]:
-        """Every topic with its partitions (a metadata request for all topics never creates
-        one, as asking for a named topic may on brokers that auto-create)."""
-        described = await self.admin.describe_topics()
-        return {
-            t["topic"]: {p["partition"] for p in t["partitions"]}
-            for t in described
-            if not t.get("error_code")
-        }
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.settings.kafka_bootstrap_servers
 
     async def progress(
         self, group: str, partitions: list[TopicPartition]
     ) -> dict[TopicPartition, PartitionProgress]:
-        committed = await self.admin.list_consumer_group_offsets(group, partitions=partitions)
+        committed = await self.reader.committed(group, partitions)
         return {
             tp: PartitionProgress.parse(
                 committed[tp].offset if tp in committed else -1,
@@ -732,70 +668,27 @@ class _Kafka:
             for tp in partitions
         }
 
-    async def first_offset(self, tp: TopicPartition) -> int:
-        if tp not in self._first:
-            self._first.update(await self.consumer.beginning_offsets([tp]))
-        return self._first[tp]
-
     async def read(
-        self,
-        partitions: list[TopicPartition],
-        *,
-        start: dict[TopicPartition, int | None] | None = None,
-        stop: dict[TopicPartition, int] | None = None,
+        self, partitions: list[TopicPartition], **where: Any
     ) -> AsyncGenerator[ConsumerRecord[Any, Any], None]:
-        """The records of ``partitions`` from ``start`` (default: the first offset) up to
-        ``stop`` or the end offsets taken now, in offset order per partition."""
-        if not partitions:
-            return
-        first = await self.consumer.beginning_offsets(partitions)
-        self._first.update(first)
-        end = await self.consumer.end_offsets(partitions)
-        begin = {tp: max(first[tp], (start or {}).get(tp) or 0) for tp in partitions}
-        until = {tp: min(end[tp], (stop or {}).get(tp, end[tp])) for tp in partitions}
-        remaining = {tp for tp in partitions if begin[tp] < until[tp]}
-        if not remaining:
-            return
-        self.consumer.assign(sorted(remaining))
-        for tp in remaining:
-            self.consumer.seek(tp, begin[tp])
-        idle_since = time.monotonic()
-        try:
-            while remaining:
-                batch = await self.consumer.getmany(*remaining, timeout_ms=500, max_records=500)
-                for tp, records in sorted(batch.items()):
-                    for record in records:
-                        if record.offset < until[tp]:
-                            yield record
-                if batch:
-                    idle_since = time.monotonic()
-                for tp in list(remaining):
-                    if await self.consumer.position(tp) >= until[tp]:
-                        remaining.discard(tp)
-                        self.consumer.pause(tp)
-                if remaining and time.monotonic() - idle_since > _IDLE_TIMEOUT:
-                    stuck = ", ".join(f"{tp.topic}:{tp.partition}" for tp in sorted(remaining))
-                    raise DlqError(f"no records from {stuck} for {_IDLE_TIMEOUT:.0f}s")
-        finally:
-            self.consumer.unsubscribe()
+        """The records of ``partitions`` (see LogReader.read), in offset order per partition."""
+        reading = self.reader.read(partitions, idle_timeout=_IDLE_TIMEOUT, **where)
+        async with aclosing(reading) as batches:
+            async for batch in batches:
+                for record in batch:
+                    yield record
 
     async def commit(
         self, tp: TopicPartition, progress: PartitionProgress, first_offset: int
     ) -> None:
         """Record ``progress`` (``tp`` must be assigned: it is being read)."""
         position = progress.position if progress.position is not None else first_offset
-        await self.consumer.commit({tp: (position, progress.metadata())})
+        await self.reader.commit({tp: (position, progress.metadata())})
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
     ) -> None:
         if self.producer is None:
-            self.producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap_servers,
-                client_id="newswire-cli-dlq-replay",
-                acks="all",
-                enable_idempotence=True,
-                max_request_size=MAX_MESSAGE_BYTES,
-            )
+            self.producer = clients.producer(self.settings, "replay")
             await self.producer.start()
         await self.producer.send_and_wait(topic, value=value, key=key, headers=headers)
