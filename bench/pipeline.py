@@ -204,7 +204,9 @@ class Lag:
     def __init__(self, bench: BenchStack) -> None:
         self._monitors = [
             LagMonitor(
-                bench.settings.kafka_bootstrap_servers, f"{bench.prefix}newswire-{name}", name
+                IngestSettings(kafka_bootstrap_servers=bench.settings.kafka_bootstrap_servers),
+                group=f"{bench.prefix}newswire-{name}",
+                service=name,
             )
             for name in SERVICES
         ]

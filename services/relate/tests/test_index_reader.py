@@ -14,8 +14,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from newswire_contracts import ArticleEnriched, article_id, cloudevents
 from newswire_platform import ServiceSettings
+from newswire_relate.domain.relator import Relator
 from newswire_relate.index_reader import IndexReader
-from newswire_relate.relator import Relator
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from aiokafka.errors import KafkaError
 from newswire_contracts import ArticleEnriched, InvalidEventError, cloudevents
 from newswire_platform import LogReader, ServiceSettings
 
-from .relator import Relator
+from .domain.relator import Relator
 
 __all__ = ["IndexReader", "settle_index"]
 

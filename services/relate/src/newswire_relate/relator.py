@@ -1,5 +1,0 @@
-"""Where index_reader and its test import the Relator from, until they import domain.relator."""
-
-from .domain.relator import Relator
-
-__all__ = ["Relator"]
