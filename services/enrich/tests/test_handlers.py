@@ -31,7 +31,9 @@ class Fakes:
     async def publish(self, event: ArticleEnriched, **_: Any) -> None:
         self.published.append(event.title)
 
-    async def send(self, topic: str, record: ConsumerRecord[Any, Any], headers: Any) -> None:
+    async def send(
+        self, topic: str, record: ConsumerRecord[Any, Any], headers: Any, *, prefixed: bool = True
+    ) -> None:
         self.dead.append((record.offset, dict(headers)["x-dlq-error-type"].decode()))
 
 

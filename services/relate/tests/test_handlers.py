@@ -70,7 +70,7 @@ class Fakes:
     async def publish(self, event: Any, *, event_id: str) -> None:
         self.calls.append(f"publish {getattr(event, 'kind', 'relations')} {event.id}")
 
-    async def send(self, topic: str, record: Any, headers: Any) -> None:
+    async def send(self, topic: str, record: Any, headers: Any, *, prefixed: bool = True) -> None:
         self.calls.append(f"dead letter {record.offset}")
 
 
