@@ -180,22 +180,26 @@ def batch_event_subscriber(
     registrar: KafkaBroker | KafkaRouter,
     settings: ServiceSettings,
     model: type[Event] | Any,
-    *,
+    *more: type[Event] | Any,
     description: str,
     max_records: int,
     batch_timeout_ms: int = 100,
+    max_partition_fetch_bytes: int = 1024 * 1024,
 ) -> Any:
     """Like event_subscriber, for handlers that take up to ``max_records`` messages at once.
 
     The handler receives the batch's KafkaMessage and decodes it with ``decode_batch``,
     which sets aside invalid records instead of failing the batch. Offsets are committed
-    once the handler returns: after the whole batch is handled.
+    once the handler returns: after the whole batch is handled. Further models are read by
+    the same subscriber: with equal partition counts, the group gives a member the same
+    partitions of every topic it reads.
     """
     return registrar.subscriber(
-        settings.topic(model.topic),
+        *(settings.topic(m.topic) for m in (model, *more)),
         batch=True,
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,
+        max_partition_fetch_bytes=max_partition_fetch_bytes,
         **_group_member(settings, model, description),
     )
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaMessage
 from newswire_contracts import ArticleEnriched, ArticleRelated, StoryUpdated, topics
 from newswire_platform import (
+    batch_event_subscriber,
     consumer_parts,
     consumer_service,
     create_mongo_client,
@@ -64,25 +64,18 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
         enriched_topic=settings.topic(ArticleEnriched.topic),
     )
 
-    # One subscriber for both topics: with the same partition count, Kafka's range assignment
-    # gives an instance the same partitions of each, so the writer of an article also
-    # receives the refresh requests for it. (newswire_platform.batch_event_subscriber takes
-    # one topic and no fetch size yet.)
-    @parts.broker.subscriber(
-        deps.enriched_topic,
-        settings.topic(RelateRefresh.topic),
-        group_id=settings.consumer_group,
-        batch=True,
+    # One subscriber for both topics: the group gives an instance the same partitions of
+    # each, so the writer of an article also receives the refresh requests for it.
+    @batch_event_subscriber(
+        parts.broker,
+        settings,
+        ArticleEnriched,
+        RelateRefresh,
+        description="Stores each article with its related articles and story; keeps older ones up to date.",
         max_records=settings.relate_batch_size,
-        batch_timeout_ms=100,
         # Small fetches per partition, so that a backlog of (small) refresh requests cannot
         # fill the buffer ahead of new articles: both topics' partitions take turns.
         max_partition_fetch_bytes=64 * 1024,
-        ack_policy=AckPolicy.ACK,
-        auto_offset_reset="earliest",
-        max_poll_interval_ms=15 * 60 * 1000,
-        title=f"{deps.enriched_topic}:{settings.service_name}",
-        description="Stores each article with its related articles and story; keeps older ones up to date.",
     )
     async def on_batch(message: KafkaMessage) -> None:
         records = message.raw_message
