@@ -56,13 +56,17 @@ async def infrastructure(name: str) -> AsyncIterator[BenchStack]:
         stack.down(started, echo=False)
 
 
-def service_stack(bench: BenchStack, env: dict[str, str] | None = None) -> Stack:
-    """A stack of services in the benchmark's namespace, logging under .local/bench-runs."""
+def service_stack(
+    bench: BenchStack, env: dict[str, str] | None = None, python: Path | None = None
+) -> Stack:
+    """A stack of services in the benchmark's namespace, logging under .local/bench-runs;
+    ``python``: run another checkout's services (bench.baseline)."""
     run_dir = Path(repo_root()) / ".local" / "bench-runs" / bench.prefix.rstrip(".")
     return Stack(
         bench.service_settings(),
         service_env=env or {},
         processes=ProcessManager(run_dir / "run", run_dir / "logs"),
+        python=python,
     )
 
 

@@ -145,9 +145,15 @@ def infrastructure_spec(name: str, settings: DevstackSettings) -> ProcessSpec:
 
 
 def service_spec(
-    name: str, settings: DevstackSettings, extra_env: Mapping[str, str] | None = None
+    name: str,
+    settings: DevstackSettings,
+    extra_env: Mapping[str, str] | None = None,
+    python: Path | None = None,
 ) -> ProcessSpec:
-    """One Newswire service as ``python -m newswire_<name>``, configured through its environment."""
+    """One Newswire service as ``python -m newswire_<name>``, configured through its environment.
+
+    ``python``: another checkout's interpreter (the benchmark's baseline), else this one's.
+    """
     port = getattr(settings, f"{name}_port")
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
@@ -163,7 +169,7 @@ def service_spec(
         env["NEWSWIRE_API_KEYS"] = ",".join(settings.api_keys)
     return ProcessSpec(
         name=name,
-        argv=[sys.executable, "-m", f"newswire_{name}"],
+        argv=[str(python or sys.executable), "-m", f"newswire_{name}"],
         env=env,
         ready=lambda: probe_http(f"http://127.0.0.1:{port}/readyz"),
         ports=(port,),

@@ -43,9 +43,12 @@ class Stack:
         *,
         service_env: Mapping[str, str] | None = None,
         processes: ProcessManager | None = None,
+        python: Path | None = None,
     ) -> None:
         self.settings = settings
         self.service_env = dict(service_env or {})
+        self.python = python
+        """The services' interpreter, when they come from another checkout."""
         self.processes = processes or ProcessManager(settings.run_dir, settings.logs_dir)
 
     def api_key(self) -> str:
@@ -82,7 +85,7 @@ class Stack:
         settings = self.settings
         if name == "gateway" and not settings.api_keys:
             settings = settings.model_copy(update={"api_keys": [self.api_key()]})
-        return service_spec(name, settings, self.service_env)
+        return service_spec(name, settings, self.service_env, self.python)
 
     async def up(self, only: Iterable[str] | None = None, *, echo: bool = True) -> list[str]:
         """Start, in dependency order, each component that is not running; return those started."""
