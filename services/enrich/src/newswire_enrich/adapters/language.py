@@ -8,7 +8,11 @@ from newswire_enrich.domain.enrichment import DetectedLanguage
 
 __all__ = ["LanguageIdentifier"]
 
-# Enough text to be sure; detection cost grows with length and gains nothing past this.
+# Detection cost grows with length. A prefix settles almost every article (each of the dev
+# corpus's at 600 characters, with confidence 1.0); an unsure answer is asked again of more
+# text, which gains nothing past a few thousand characters.
+_PREFIX_CHARS = 600
+_SURE = 0.9
 _SAMPLE_CHARS = 3_000
 
 
@@ -26,7 +30,12 @@ class LanguageIdentifier:
 
     def detect(self, text: str) -> DetectedLanguage | None:
         """The most likely language, or None when the text has no letters to go on."""
-        sample = text[:_SAMPLE_CHARS]
+        found = self._detect(text[:_PREFIX_CHARS])
+        if (found is None or found.confidence < _SURE) and len(text) > _PREFIX_CHARS:
+            found = self._detect(text[:_SAMPLE_CHARS])
+        return found
+
+    def _detect(self, sample: str) -> DetectedLanguage | None:
         if not any(ch.isalpha() for ch in sample):
             return None
         values = self._detector.compute_language_confidence_values(sample)

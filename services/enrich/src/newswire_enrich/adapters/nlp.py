@@ -49,9 +49,10 @@ class Pipelines:
         # The shared token-to-vector layer feeds only the components that listen to it; in the
         # small English model those are the tagger and parser, excluded above, while senter and
         # ner embed their own. Computing it anyway cost a third of the pipeline's time.
-        if "tok2vec" in self.entities.pipe_names and not self.entities.get_pipe(
-            "tok2vec"
-        ).listening_components:
+        if (
+            "tok2vec" in self.entities.pipe_names
+            and not self.entities.get_pipe("tok2vec").listening_components
+        ):
             self.entities.remove_pipe("tok2vec")
         if not self.entities.has_pipe("senter") and not self.entities.has_pipe("parser"):
             self.entities.add_pipe("sentencizer", first=True)
