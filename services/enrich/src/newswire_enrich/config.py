@@ -22,6 +22,12 @@ class EnrichSettings(ServiceSettings):
         description="spaCy pipeline package for named entities (install another, e.g. a larger "
         "English model, and name it here).",
     )
+    enrich_blas_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Threads of the matrix products in spaCy; one, unless enrich has cores to itself.",
+    )
     enrich_batch_size: int = Field(
         default=16, ge=1, le=256, description="Articles consumed and run through spaCy together."
     )

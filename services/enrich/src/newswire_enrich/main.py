@@ -18,7 +18,7 @@ from .domain.enrichment import Enricher
 def build_app(settings: EnrichSettings) -> AsgiFastStream:
     """The enrich service as an ASGI app; models load here, nothing connects until start."""
     enricher = Enricher(
-        Pipelines(settings.enrich_spacy_model),
+        Pipelines(settings.enrich_spacy_model, blas_threads=settings.enrich_blas_threads),
         LanguageIdentifier(),
         words_per_minute=settings.reading_words_per_minute,
         max_chars=settings.enrich_max_chars,
