@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from collections import Counter
 
 from spacy.tokens import Doc, Span
@@ -65,19 +66,24 @@ def key_points_of(
     candidates = list(enumerate(sentences))[skip:]
     if not candidates:
         return ()
-    document = _weights(doc, language)
+    # The words are read off the document once (a pass over a span's tokens is costly), then
+    # each sentence takes its slice of them.
+    words = [(t.i, t.lower_) for t in doc if t.is_alpha and not t.is_stop]
+    positions = [i for i, _ in words]
+    document = _weights([w for _, w in words], language)
     heading = _title_weights(title, doc, language) if title else {}
     scored = []
     for i, sentence in candidates:
-        weights = _weights(sentence, language)
+        first, last = bisect_left(positions, sentence.start), bisect_left(positions, sentence.end)
+        weights = _weights([w for _, w in words[first:last]], language)
         scored.append((_cosine(weights, document) + 0.5 * _cosine(weights, heading), i))
     scored.sort(reverse=True)
     best = sorted(i for _, i in scored[:MAX_SENTENCES])
     return tuple(" ".join(sentences[i].text.split())[:500] for i in best)
 
 
-def _weights(span: Doc | Span, language: str) -> dict[str, float]:
-    counts = Counter(t.lower_ for t in span if t.is_alpha and not t.is_stop)
+def _weights(words: list[str], language: str) -> dict[str, float]:
+    counts = Counter(words)
     return {word: (1 + math.log(n)) * word_idf(word, language) for word, n in counts.items()}
 
 
