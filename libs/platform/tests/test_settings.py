@@ -81,3 +81,10 @@ def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, 
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         ExampleSettings()
+
+
+def test_produced_batches_are_compressed(monkeypatch: pytest.MonkeyPatch) -> None:
+    broker = create_broker(ExampleSettings())
+    assert broker._connection_kwargs["compression_type"] == "lz4"
+    monkeypatch.setenv("NEWSWIRE_KAFKA_COMPRESSION", "none")
+    assert create_broker(ExampleSettings())._connection_kwargs["compression_type"] is None

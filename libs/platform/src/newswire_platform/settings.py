@@ -47,6 +47,16 @@ class ServiceSettings(BaseSettings):
     kafka_max_message_bytes: int = Field(
         default=4 * 1024 * 1024, ge=1024, description="Largest message produced or accepted."
     )
+    kafka_compression: Literal["none", "lz4", "zstd", "gzip"] = Field(
+        default="lz4",
+        description="Compression of produced batches: less for the broker to write, send and store.",
+    )
+    kafka_linger_ms: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="How long a producer waits to fill a batch (messages sent while a request is under way share the next one anyway).",
+    )
     consumer_max_attempts: int = Field(
         default=5, ge=1, description="Attempts at a failing message before it is dead-lettered."
     )
