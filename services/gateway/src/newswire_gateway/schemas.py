@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from newswire_contracts import MAX_HTML_CHARS, MAX_TEXT_CHARS, InvalidURLError, canonicalize_url
 from newswire_contracts.readmodel import FeedStatus, StoredArticle, StoredStory
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from .domain.models import Comment, FeedRegistration, ListedArticle
+from .domain.paging import CURSOR_PATTERN
 
 __all__ = [
+    "COMMENT_TEXT_PATTERN",
+    "FEED_URL_MAX_LENGTH",
+    "FEED_URL_PATTERN",
+    "HEX_ID_PATTERN",
+    "STORY_ID_PATTERN",
+    "URL_PATTERN",
     "Accepted",
     "Article",
     "ArticleList",
@@ -24,19 +41,107 @@ __all__ = [
     "FeedStatusOut",
     "NewComment",
     "RegisterFeed",
+    "Rfc3339",
     "SubmitArticle",
 ]
 
+HEX_ID_PATTERN = r"^[0-9a-f]{32}$"
+"""Article, feed and comment ids: 32 hex digits (of SHA-256 over the canonical URL, for the
+first two)."""
+STORY_ID_PATTERN = r"^[0-9a-z_-]{1,64}$"
 
-def _http_url(value: str) -> str:
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"(?:[0-9]{1,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_ORIGIN = rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:{_LABEL}\.)*{_LABEL}\.?(?::{_PORT})?"
+URL_PATTERN = _ORIGIN + r"(?:[/?#][^\x00-\x20\x7f]*)?$"
+"""The URLs the API takes: http or https, a host name in ASCII (an IDN in its xn-- form) or an
+IPv4 address, an optional port, then anything without spaces or control characters. No
+credentials. Every such URL has a canonical form (tested), so the pattern is the whole rule."""
+FEED_URL_PATTERN = _ORIGIN + r"(?:[/?#][!-~]*)?$"
+"""Feed URLs: the same in ASCII only (characters beyond it percent-encoded)."""
+FEED_URL_MAX_LENGTH = 680
+"""The gateway registers a feed under its canonical URL, which must fit the contract's 2,048
+characters: canonicalising an ASCII URL at most triples it (an escape for each character),
+plus a "/" for an empty path."""
+
+_SPACE = r"\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+COMMENT_TEXT_PATTERN = rf"^[\t\n\r\x20{_SPACE}]*[^\x00-\x20{_SPACE}][^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+"""Comment text: no control character but tab and line breaks, and something besides white
+space (Python's, which the server strips)."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _url_of(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def validate(value: str) -> str:
+        try:
+            canonicalize_url(value)
+        except InvalidURLError as exc:
+            raise ValueError(str(exc)) from exc
+        # fullmatch: "$" alone would also let a final newline through.
+        if not pattern.fullmatch(value):
+            raise ValueError(
+                "URL must be http(s)://host[:port][/path][?query]: a host name in ASCII (xn-- "
+                f"for an international one) or an IPv4 address, no credentials, {what}"
+            )
+        return value
+
+    return validate
+
+
+HttpUrlText = Annotated[
+    str,
+    Field(min_length=1, max_length=2048, json_schema_extra={"pattern": URL_PATTERN}),
+    AfterValidator(_url_of(re.compile(URL_PATTERN), "no spaces or control characters")),
+]
+FeedUrlText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=FEED_URL_MAX_LENGTH,
+        json_schema_extra={"pattern": FEED_URL_PATTERN},
+    ),
+    AfterValidator(
+        _url_of(re.compile(FEED_URL_PATTERN), "only printable ASCII (percent-encode the rest)")
+    ),
+]
+
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _rfc3339_text(value: object) -> object:
+    # pydantic alone would also take numbers (as Unix times), a space for the T, no seconds.
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2025-07-08T09:00:00Z")
+    return value
+
+
+def _representable(value: datetime) -> datetime:
+    # 0001-01-01T00:00:00+01:00 is a valid date-time, but before the earliest UTC time there is.
     try:
-        canonicalize_url(value)
-    except InvalidURLError as exc:
-        raise ValueError(str(exc)) from exc
-    return value.strip()
+        value.astimezone(UTC)
+    except OverflowError:
+        bound = datetime.min if value.year == 1 else datetime.max
+        return bound.replace(tzinfo=UTC)
+    return value
 
 
-HttpUrlText = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_representable)]
+"""An RFC 3339 date-time with an offset, as the document's date-time format says; one beyond
+what UTC can hold here is taken as the earliest or latest time there is."""
+HexId = Annotated[str, Field(json_schema_extra={"pattern": HEX_ID_PATTERN})]
+StoryId = Annotated[str, Field(json_schema_extra={"pattern": STORY_ID_PATTERN})]
+Cursor = Annotated[
+    str,
+    Field(
+        json_schema_extra={"pattern": CURSOR_PATTERN},
+        description="Pass as cursor for the next page; null on the last.",
+    ),
+]
+CommentText = Annotated[
+    str, Field(min_length=1, json_schema_extra={"pattern": COMMENT_TEXT_PATTERN})
+]
 
 
 class SubmitArticle(BaseModel):
@@ -72,14 +177,14 @@ class SubmitArticle(BaseModel):
     source: str | None = Field(
         default=None, min_length=1, max_length=200, description="Outlet name."
     )
-    published_at: AwareDatetime | None = Field(default=None, description="RFC 3339 with offset.")
+    published_at: Rfc3339 | None = Field(default=None, description="RFC 3339 with offset.")
     language: str | None = Field(
         default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="BCP 47 hint."
     )
 
 
 class Accepted(BaseModel):
-    id: str = Field(description="The article id; GET /v1/articles/{id} serves it once processed.")
+    id: HexId = Field(description="The article id; GET /v1/articles/{id} serves it once processed.")
     status: Literal["accepted"] = "accepted"
 
 
@@ -93,7 +198,7 @@ class EntityOut(BaseModel):
 class Article(BaseModel):
     """An article with its enrichment, as a reader's page needs it."""
 
-    id: str
+    id: HexId
     url: str
     title: str
     source: str
@@ -111,8 +216,10 @@ class Article(BaseModel):
     key_points: list[str]
     entities: list[EntityOut]
     keywords: list[str]
-    story_id: str | None
-    duplicate_of: str | None = Field(description="The earliest article this one is a near-copy of.")
+    story_id: StoryId | None
+    duplicate_of: HexId | None = Field(
+        description="The earliest article this one is a near-copy of."
+    )
     version: int
     enriched_at: datetime
     missing_enrichments: list[str] = Field(description="Enrichments that could not be applied.")
@@ -138,7 +245,7 @@ class RegisterFeed(BaseModel):
         },
     )
 
-    url: HttpUrlText = Field(description="The feed's URL (http or https).")
+    url: FeedUrlText = Field(description="The feed's URL (http or https).")
     title: str | None = Field(
         default=None, max_length=200, description="A name for it; the feed's own otherwise."
     )
@@ -170,7 +277,7 @@ class FeedStatusOut(BaseModel):
 
 
 class Feed(BaseModel):
-    id: str
+    id: HexId
     url: str
     title: str | None
     poll_interval_seconds: int | None
@@ -193,13 +300,11 @@ class Feed(BaseModel):
 
 class FeedList(BaseModel):
     items: list[Feed]
-    next_cursor: str | None = Field(
-        description="Pass as cursor for the next page; null on the last."
-    )
+    next_cursor: Cursor | None
 
 
 class RelatedItem(BaseModel):
-    id: str
+    id: HexId
     title: str
     url: str
     source: str
@@ -218,7 +323,7 @@ class RelatedList(BaseModel):
 
 
 class StoryArticleOut(BaseModel):
-    id: str
+    id: HexId
     title: str
     url: str
     source: str
@@ -228,7 +333,7 @@ class StoryArticleOut(BaseModel):
 class Story(BaseModel):
     """Every outlet's article about one event."""
 
-    id: str
+    id: StoryId
     title: str
     entities: list[str]
     first_seen: datetime
@@ -243,13 +348,13 @@ class Story(BaseModel):
 
 class StoryList(BaseModel):
     items: list[Story] = Field(description="Newest first; each with its first five articles.")
-    next_cursor: str | None
+    next_cursor: Cursor | None
 
 
 class ArticleSummary(BaseModel):
     """An article in a listing: everything but its text and relations."""
 
-    id: str
+    id: HexId
     url: str
     title: str
     source: str
@@ -259,7 +364,7 @@ class ArticleSummary(BaseModel):
     summary: str
     keywords: list[str]
     entities: list[EntityOut] = Field(description="The five most salient.")
-    story_id: str | None
+    story_id: StoryId | None
 
     @classmethod
     def from_listed(cls, article: ListedArticle) -> ArticleSummary:
@@ -269,9 +374,7 @@ class ArticleSummary(BaseModel):
 
 class ArticleList(BaseModel):
     items: list[ArticleSummary] = Field(description="Newest first.")
-    next_cursor: str | None = Field(
-        description="Pass as cursor for the next page; null on the last."
-    )
+    next_cursor: Cursor | None
 
 
 class NewComment(BaseModel):
@@ -281,17 +384,18 @@ class NewComment(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"author": "Ann", "body": "Good read."}]}
     )
 
-    author: str = Field(min_length=1, max_length=80)
-    body: str = Field(min_length=1, max_length=5_000)
+    author: CommentText = Field(max_length=80)
+    body: CommentText = Field(max_length=5_000)
 
     @field_validator("author", "body")
     @classmethod
     def _printable(cls, value: str) -> str:
-        value = value.strip()
+        if _CONTROL.search(value):
+            raise ValueError("must not contain control characters (but tab and line breaks)")
+        # Browsers send a textarea's line breaks as CRLF.
+        value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
         if not value:
             raise ValueError("must not be blank")
-        if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-            raise ValueError("must not contain control characters")
         return value
 
 

@@ -11,8 +11,9 @@ from sse_starlette import EventSourceResponse
 
 from newswire_gateway.deps import State
 from newswire_gateway.problems import problem_responses
+from newswire_gateway.routing import operation_id
 
-router = APIRouter(tags=["stream"])
+router = APIRouter(tags=["stream"], generate_unique_id_function=operation_id)
 
 
 @router.get(
