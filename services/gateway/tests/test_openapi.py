@@ -76,6 +76,24 @@ def test_operations_list_the_statuses_they_can_answer(document: dict[str, Any]) 
     assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
 
 
+def test_schemas_use_only_json_schema_keywords(document: dict[str, Any]) -> None:
+    # pydantic writes some constraints it cannot place as "ge", "le", ... which readers ignore.
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            assert not {"ge", "le", "gt", "lt", "multiple_of"} & set(node), where
+            for key, value in node.items():
+                if key != "properties":
+                    walk(value, f"{where}/{key}")
+                else:
+                    for name, schema in value.items():
+                        walk(schema, f"{where}/properties/{name}")
+        elif isinstance(node, list):
+            for n, value in enumerate(node):
+                walk(value, f"{where}[{n}]")
+
+    walk(document, "")
+
+
 def test_deletes_answer_204_without_a_body(document: dict[str, Any]) -> None:
     for _, _, operation in [op for op in _operations(document) if op[0] == "delete"]:
         assert "content" not in operation["responses"]["204"]

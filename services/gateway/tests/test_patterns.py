@@ -23,6 +23,7 @@ from newswire_gateway.schemas import (
     FEED_URL_MAX_LENGTH,
     FEED_URL_PATTERN,
     URL_PATTERN,
+    CommentVisibility,
     NewComment,
     RegisterFeed,
     SubmitArticle,
@@ -201,3 +202,22 @@ def test_times_beyond_utc_are_taken_as_its_bounds() -> None:
         {"url": "https://news.example/a", "published_at": "9999-12-31T23:59:59-01:00"}
     )
     assert late.published_at == datetime.max.replace(tzinfo=UTC)
+
+
+# -- JSON types, as the schema has them ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "taken"), [(60, True), (60.0, True), ("60", False), (True, False)]
+)
+def test_an_integer_is_a_json_number_without_a_fraction(value: object, taken: bool) -> None:
+    assert _accepted(RegisterFeed, url="https://news.example/rss", poll_interval_seconds=value) == (
+        taken
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "taken"), [(True, True), (False, True), (0, False), ("true", False)]
+)
+def test_a_boolean_is_true_or_false(value: object, taken: bool) -> None:
+    assert _accepted(CommentVisibility, hidden=value) == taken

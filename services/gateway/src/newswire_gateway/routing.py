@@ -7,13 +7,25 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-__all__ = ["add_routes", "allowed_methods", "operation_id"]
+__all__ = ["add_routes", "allowed_methods", "links", "operation_id"]
 
 
 def operation_id(route: APIRoute) -> str:
     """A route's OpenAPI operationId: its function's name (get_article, register_feed, ...),
     which is what clients generated from the document call it. Pass it to every APIRouter."""
     return route.name
+
+
+def links(*operations: str, **parameters: str) -> dict[str, dict[str, object]]:
+    """OpenAPI links from a response to ``operations`` (by operation id), each given
+    ``parameters`` as runtime expressions, e.g. ``article_id="$response.body#/id"``."""
+    return {
+        "".join(word.title() for word in operation.split("_")): {
+            "operationId": operation,
+            "parameters": parameters,
+        }
+        for operation in operations
+    }
 
 
 def add_routes(app: FastAPI, router: APIRouter) -> None:

@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
 )
 
@@ -126,6 +127,18 @@ def _representable(value: datetime) -> datetime:
         return bound.replace(tzinfo=UTC)
     return value
 
+
+def _json_number(value: object) -> object:
+    # pydantic would also take "60" and true; JSON Schema's integer is any number without a
+    # fraction, 60.0 included, which pydantic takes.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    return value
+
+
+# The bounds go before the validator: after it, pydantic writes them to the JSON schema as
+# "ge" and "le", which no JSON Schema reader knows.
+PollInterval = Annotated[int, Field(ge=60, le=7 * 86_400), BeforeValidator(_json_number)]
 
 Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_representable)]
 """An RFC 3339 date-time with an offset, as the document's date-time format says; one beyond
@@ -239,9 +252,7 @@ class RegisterFeed(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [
-                {"url": "https://www.theguardian.com/world/rss", "title": "Guardian World"}
-            ]
+            "examples": [{"url": "https://news.example/world/rss", "title": "Example News: World"}]
         },
     )
 
@@ -249,11 +260,8 @@ class RegisterFeed(BaseModel):
     title: str | None = Field(
         default=None, max_length=200, description="A name for it; the feed's own otherwise."
     )
-    poll_interval_seconds: int | None = Field(
-        default=None,
-        ge=60,
-        le=7 * 86_400,
-        description="Fixed interval; adapts to the feed when absent.",
+    poll_interval_seconds: PollInterval | None = Field(
+        default=None, description="Fixed interval in seconds; adapts to the feed when absent."
     )
 
 
@@ -400,9 +408,9 @@ class NewComment(BaseModel):
 
 
 class CommentVisibility(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"hidden": True}]})
 
-    hidden: bool
+    hidden: StrictBool = Field(description="true or false (not 0 or 1).")
 
 
 class CommentList(BaseModel):

@@ -20,7 +20,7 @@ from newswire_gateway.http_cache import (
     json_with_etag,
 )
 from newswire_gateway.problems import problem_responses
-from newswire_gateway.routing import operation_id
+from newswire_gateway.routing import links, operation_id
 from newswire_gateway.schemas import (
     HEX_ID_PATTERN,
     Accepted,
@@ -41,27 +41,10 @@ ArticleIdPath = Annotated[
     str, Path(pattern=HEX_ID_PATTERN, description="Article id (32 hex digits)")
 ]
 
-_FIRST_ITEM = "$response.body#/items/0/id"
-_LISTED_ARTICLE_LINKS = {
-    "GetArticle": {"operationId": "get_article", "parameters": {"article_id": _FIRST_ITEM}},
-    "GetRelated": {"operationId": "get_related", "parameters": {"article_id": _FIRST_ITEM}},
-    "ListComments": {"operationId": "list_comments", "parameters": {"article_id": _FIRST_ITEM}},
-    "PostComment": {"operationId": "post_comment", "parameters": {"article_id": _FIRST_ITEM}},
-}
-_ARTICLE_LINKS = {
-    "GetRelated": {
-        "operationId": "get_related",
-        "parameters": {"article_id": "$request.path.article_id"},
-    },
-    "ListComments": {
-        "operationId": "list_comments",
-        "parameters": {"article_id": "$request.path.article_id"},
-    },
-    "PostComment": {
-        "operationId": "post_comment",
-        "parameters": {"article_id": "$request.path.article_id"},
-    },
-}
+
+_READS = ("get_related", "list_comments", "post_comment")
+_LISTED_ARTICLE_LINKS = links("get_article", *_READS, article_id="$response.body#/items/0/id")
+_ARTICLE_LINKS = links(*_READS, article_id="$request.path.article_id")
 
 
 # No link from the 202 to the article: it is readable once ingest, enrich and relate have

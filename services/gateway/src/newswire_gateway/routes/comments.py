@@ -10,7 +10,7 @@ from newswire_gateway import comments
 from newswire_gateway.deps import Client, JsonBody, State, WriteAccess
 from newswire_gateway.domain.models import Comment
 from newswire_gateway.problems import problem_responses
-from newswire_gateway.routing import operation_id
+from newswire_gateway.routing import links, operation_id
 from newswire_gateway.schemas import HEX_ID_PATTERN, CommentList, CommentVisibility, NewComment
 
 router = APIRouter(
@@ -22,19 +22,23 @@ router = APIRouter(
 ArticleIdPath = Annotated[str, Path(pattern=HEX_ID_PATTERN, description="Article id")]
 CommentIdPath = Annotated[str, Path(pattern=HEX_ID_PATTERN, description="Comment id")]
 
-_POSTED_LINKS = {
-    name: {
-        "operationId": operation,
-        "parameters": {
-            "article_id": "$request.path.article_id",
-            "comment_id": "$response.body#/id",
-        },
-    }
-    for name, operation in (("HideComment", "set_visibility"), ("DeleteComment", "delete_comment"))
-}
+
+def _moderation(comment_id: str) -> dict[str, dict[str, object]]:
+    return links(
+        "set_visibility",
+        "delete_comment",
+        article_id="$request.path.article_id",
+        comment_id=comment_id,
+    )
 
 
-@router.get("", responses=problem_responses(404, 422, 503))
+@router.get(
+    "",
+    responses={
+        200: {"description": "The comments.", "links": _moderation("$response.body#/items/0/id")},
+        **problem_responses(404, 422, 503),
+    },
+)
 async def list_comments(
     article_id: ArticleIdPath, state: State, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> CommentList:
@@ -47,7 +51,7 @@ async def list_comments(
     status_code=201,
     dependencies=[JsonBody],
     responses={
-        201: {"description": "Posted.", "links": _POSTED_LINKS},
+        201: {"description": "Posted.", "links": _moderation("$response.body#/id")},
         **problem_responses(400, 404, 413, 415, 422, 429, 503),
     },
 )

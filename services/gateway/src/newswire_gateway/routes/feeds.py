@@ -10,7 +10,7 @@ from newswire_gateway import feeds
 from newswire_gateway.deps import JsonBody, State, WriteAccess
 from newswire_gateway.domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from newswire_gateway.problems import problem_responses
-from newswire_gateway.routing import operation_id
+from newswire_gateway.routing import links, operation_id
 from newswire_gateway.schemas import HEX_ID_PATTERN, Feed, FeedList, RegisterFeed
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"], generate_unique_id_function=operation_id)
@@ -19,10 +19,7 @@ FeedIdPath = Annotated[str, Path(pattern=HEX_ID_PATTERN, description="Feed id (3
 
 
 def _links(feed_id: str) -> dict[str, dict[str, object]]:
-    return {
-        name: {"operationId": operation, "parameters": {"feed_id": feed_id}}
-        for name, operation in (("GetFeed", "get_feed"), ("DeleteFeed", "delete_feed"))
-    }
+    return links("get_feed", "delete_feed", feed_id=feed_id)
 
 
 _LOCATION = {

@@ -11,12 +11,15 @@ from newswire_gateway.deps import State
 from newswire_gateway.domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 from newswire_gateway.http_cache import ETAG_HEADERS, IF_NONE_MATCH, NOT_MODIFIED, cached_json
 from newswire_gateway.problems import problem_responses
-from newswire_gateway.routing import operation_id
+from newswire_gateway.routing import links, operation_id
 from newswire_gateway.schemas import STORY_ID_PATTERN, Story, StoryList
 
 router = APIRouter(prefix="/v1/stories", tags=["stories"], generate_unique_id_function=operation_id)
 
 StoryIdPath = Annotated[str, Path(pattern=STORY_ID_PATTERN, description="Story id")]
+
+
+_ARTICLE_READS = ("get_article", "get_related", "list_comments", "post_comment")
 
 
 @router.get(
@@ -25,10 +28,9 @@ StoryIdPath = Annotated[str, Path(pattern=STORY_ID_PATTERN, description="Story i
         200: {
             "description": "A page of stories.",
             "links": {
-                "GetStory": {
-                    "operationId": "get_story",
-                    "parameters": {"story_id": "$response.body#/items/0/id"},
-                }
+                **links("get_story", story_id="$response.body#/items/0/id"),
+                # From a story to its first article.
+                **links(*_ARTICLE_READS, article_id="$response.body#/items/0/articles/0/id"),
             },
         },
         **problem_responses(422, 503),
@@ -55,7 +57,10 @@ async def list_stories(
     "/{story_id}",
     response_model=Story,
     responses={
-        200: {"headers": ETAG_HEADERS},
+        200: {
+            "headers": ETAG_HEADERS,
+            "links": links(*_ARTICLE_READS, article_id="$response.body#/articles/0/id"),
+        },
         **NOT_MODIFIED,
         **problem_responses(404, 422, 503),
     },
