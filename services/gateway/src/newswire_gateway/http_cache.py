@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from fastapi import Request, Response
 from pydantic import BaseModel
@@ -23,7 +24,7 @@ IF_NONE_MATCH = {
     "description": "ETags of copies the client has; 304 when one is current.",
     "schema": {"type": "string"},
 }
-NOT_MODIFIED = {
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "The copy named in If-None-Match is current.", "headers": ETAG_HEADERS}
 }
 

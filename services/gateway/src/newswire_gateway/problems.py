@@ -123,10 +123,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else None
-        headers = exc.headers
+        headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            headers = {**(headers or {}), "Allow": allowed_methods(app, request.scope)}
-        return problem_response(request, exc.status_code, detail, headers=headers)
+            headers["Allow"] = allowed_methods(app, request.scope)
+        return problem_response(request, exc.status_code, detail, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
