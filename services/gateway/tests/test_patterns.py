@@ -18,16 +18,13 @@ from hypothesis import strategies as st
 from newswire_contracts import canonicalize_url
 from newswire_gateway.domain.errors import Invalid
 from newswire_gateway.domain.paging import CURSOR_PATTERN, position_of
-from newswire_gateway.schemas import (
+from newswire_gateway.fields import (
     COMMENT_TEXT_PATTERN,
     FEED_URL_MAX_LENGTH,
     FEED_URL_PATTERN,
     URL_PATTERN,
-    CommentVisibility,
-    NewComment,
-    RegisterFeed,
-    SubmitArticle,
 )
+from newswire_gateway.schemas import CommentVisibility, NewComment, RegisterFeed, SubmitArticle
 from pydantic import TypeAdapter, ValidationError
 
 pytestmark = pytest.mark.unit

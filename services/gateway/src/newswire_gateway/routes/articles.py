@@ -13,6 +13,7 @@ from newswire_gateway import articles
 from newswire_gateway.deps import JsonBody, State, WriteAccess, gateway_state
 from newswire_gateway.domain.models import ArticleQuery, query_terms
 from newswire_gateway.domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+from newswire_gateway.fields import HEX_ID_PATTERN, Rfc3339
 from newswire_gateway.http_cache import (
     ETAG_HEADERS,
     IF_NONE_MATCH,
@@ -22,14 +23,12 @@ from newswire_gateway.http_cache import (
 from newswire_gateway.problems import problem_responses
 from newswire_gateway.routing import links, operation_id
 from newswire_gateway.schemas import (
-    HEX_ID_PATTERN,
     Accepted,
     Article,
     ArticleList,
     ArticleSummary,
     RelatedItem,
     RelatedList,
-    Rfc3339,
     SubmitArticle,
 )
 

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Path, Query, Response
 from newswire_gateway import comments
 from newswire_gateway.deps import Client, JsonBody, State, WriteAccess
 from newswire_gateway.domain.models import Comment
+from newswire_gateway.fields import HEX_ID_PATTERN
 from newswire_gateway.problems import problem_responses
 from newswire_gateway.routing import links, operation_id
-from newswire_gateway.schemas import HEX_ID_PATTERN, CommentList, CommentVisibility, NewComment
+from newswire_gateway.schemas import CommentList, CommentVisibility, NewComment
 
 router = APIRouter(
     prefix="/v1/articles/{article_id}/comments",

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Path, Query, Response
 from newswire_gateway import feeds
 from newswire_gateway.deps import JsonBody, State, WriteAccess
 from newswire_gateway.domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+from newswire_gateway.fields import HEX_ID_PATTERN
 from newswire_gateway.problems import problem_responses
 from newswire_gateway.routing import links, operation_id
-from newswire_gateway.schemas import HEX_ID_PATTERN, Feed, FeedList, RegisterFeed
+from newswire_gateway.schemas import Feed, FeedList, RegisterFeed
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"], generate_unique_id_function=operation_id)
 

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from newswire_gateway import stories
 from newswire_gateway.deps import State
 from newswire_gateway.domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+from newswire_gateway.fields import STORY_ID_PATTERN
 from newswire_gateway.http_cache import ETAG_HEADERS, IF_NONE_MATCH, NOT_MODIFIED, cached_json
 from newswire_gateway.problems import problem_responses
 from newswire_gateway.routing import links, operation_id
-from newswire_gateway.schemas import STORY_ID_PATTERN, Story, StoryList
+from newswire_gateway.schemas import Story, StoryList
 
 router = APIRouter(prefix="/v1/stories", tags=["stories"], generate_unique_id_function=operation_id)
 
