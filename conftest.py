@@ -225,9 +225,15 @@ def web() -> Iterator[TestServer]:
 
 @asynccontextmanager
 async def running_pipeline(
-    infrastructure: Infrastructure, namespace: Namespace, web: TestServer
+    infrastructure: Infrastructure,
+    namespace: Namespace,
+    web: TestServer,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Pipeline]:
-    """Start ingest, enrich, relate and gateway as processes in ``namespace``; stop them at the end."""
+    """Start ingest, enrich, relate and gateway as processes in ``namespace``; stop them at the end.
+
+    ``extra_env`` adds settings (``NEWSWIRE_...``) for the services, or overrides the tests' own.
+    """
     run_dir = repo_root() / ".local" / "test-runs" / namespace.name
     settings = DevstackSettings(
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
@@ -253,6 +259,7 @@ async def running_pipeline(
             "NEWSWIRE_FEED_MIN_INTERVAL_SECONDS": "1",
             "NEWSWIRE_FEED_MAX_INTERVAL_SECONDS": "3",
             "NEWSWIRE_FEED_MAX_BACKOFF_SECONDS": "3",
+            **(extra_env or {}),
         },
         processes=ProcessManager(run_dir / "run", run_dir / "logs"),
     )

@@ -32,25 +32,33 @@ def _listed(n: int) -> ListedArticle:
 class FakeArticles:
     def __init__(self) -> None:
         self.items = [_listed(n) for n in range(3)]
+        self.searched: list[tuple[str, ...]] = []
 
     async def list(
         self, query: ArticleQuery, limit: int, after: tuple[datetime, str] | None
     ) -> list[ListedArticle]:
-        assert query.terms == ("etna",)
+        self.searched.append(query.terms)
         return [a for a in self.items if after is None or (a.sort_time, a.id) < after][:limit]
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
+def fake_articles() -> FakeArticles:
+    return FakeArticles()
+
+
+@pytest.fixture
+async def client(fake_articles: FakeArticles) -> AsyncIterator[httpx.AsyncClient]:
     settings = GatewaySettings()
     app = create_app(settings)
-    app.state.gateway = SimpleNamespace(settings=settings, articles=FakeArticles())
+    app.state.gateway = SimpleNamespace(settings=settings, articles=fake_articles)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
 
 
-async def test_listings_page_with_cursors(client: httpx.AsyncClient) -> None:
+async def test_listings_page_with_cursors(
+    client: httpx.AsyncClient, fake_articles: FakeArticles
+) -> None:
     first: dict[str, Any] = (await client.get("/v1/articles?q=Etna&limit=2")).json()
     assert [item["title"] for item in first["items"]] == ["Eruption 0", "Eruption 1"]
     assert len(first["items"][0]["entities"]) == 5
@@ -59,10 +67,21 @@ async def test_listings_page_with_cursors(client: httpx.AsyncClient) -> None:
     second = (await client.get("/v1/articles", params=params)).json()
     assert [item["title"] for item in second["items"]] == ["Eruption 2"]
     assert second["next_cursor"] is None
+    assert fake_articles.searched == [("etna",), ("etna",)]
 
 
-async def test_bad_searches_and_cursors_are_422_problems(client: httpx.AsyncClient) -> None:
-    for params in ({"q": "the and"}, {"q": "Etna", "cursor": "bm90IGpzb24"}):
-        response = await client.get("/v1/articles", params=params)
+async def test_malformed_cursors_are_422_problems(client: httpx.AsyncClient) -> None:
+    for cursor in ("bm90IGpzb24", "1752663600000000", "1.B"):
+        response = await client.get("/v1/articles", params={"q": "Etna", "cursor": cursor})
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
+        assert "cursor" in response.json()["detail"]
+
+
+async def test_a_search_of_stop_words_only_does_not_filter(
+    client: httpx.AsyncClient, fake_articles: FakeArticles
+) -> None:
+    response = await client.get("/v1/articles", params={"q": "the and a"})
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 3
+    assert fake_articles.searched == [()]

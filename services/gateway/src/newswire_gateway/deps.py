@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .auth import check_api_key
+from .problems import ProblemError
 from .state import GatewayState
 
-__all__ = ["Client", "State", "WriteAccess", "gateway_state"]
+__all__ = ["Client", "JsonBody", "State", "WriteAccess", "gateway_state"]
 
 
 def gateway_state(request: Request) -> GatewayState:
@@ -24,16 +26,42 @@ async def _state(request: Request) -> GatewayState:
 
 State = Annotated[GatewayState, Depends(_state)]
 
+# Declares the scheme in the OpenAPI document; check_api_key reads the header itself, so that
+# a missing, malformed or wrong key each get their own 401 detail.
+_bearer = HTTPBearer(
+    scheme_name="apiKey",
+    description="An API key from NEWSWIRE_API_KEYS: Authorization: Bearer <key>.",
+    auto_error=False,
+)
+
 
 async def _require_api_key(
+    request: Request,
     state: State,
-    authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> None:
-    check_api_key(authorization, state.settings.api_keys)
+    check_api_key(request.headers.get("authorization"), state.settings.api_keys)
 
 
 WriteAccess = Depends(_require_api_key)
 """Route dependency: the request must carry a valid API key."""
+
+
+async def _require_json(request: Request) -> None:
+    # FastAPI has read the body already (and parsed it only if it is JSON); an empty body is
+    # left to validation, which names the missing field.
+    if await request.body() and not _is_json(request.headers.get("content-type", "")):
+        raise ProblemError(415, "send the body as application/json")
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.partition(";")[0].strip().lower()
+    kind, _, subtype = media_type.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+JsonBody = Depends(_require_json)
+"""Route dependency: a body, if any, must be JSON (415 otherwise)."""
 
 
 async def _client(request: Request, state: State) -> str:

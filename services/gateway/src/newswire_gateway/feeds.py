@@ -62,8 +62,7 @@ async def listing(gateway: GatewayState, limit: int, cursor: str | None) -> Page
     registrations = await gateway.feeds.all()
     after = position_of(cursor)
     if after is not None:
-        key = (after[0].isoformat(), after[1])
-        registrations = [r for r in registrations if (r.created_at.isoformat(), r.id) > key]
+        registrations = [r for r in registrations if (r.created_at, r.id) > after]
     page = page_of(registrations, limit, lambda r: (r.created_at, r.id))
     statuses = await asyncio.gather(*(gateway.feeds.status(r.id) for r in page.items))
     return Page(list(zip(page.items, statuses, strict=True)), page.next_cursor)

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from fastapi import Request, Response
 from pydantic import BaseModel
 
-__all__ = ["cached_json", "json_with_etag"]
+__all__ = ["ETAG_HEADERS", "IF_NONE_MATCH", "NOT_MODIFIED", "cached_json", "json_with_etag"]
+
+# How the OpenAPI document tells it, for the routes that answer conditional GETs.
+ETAG_HEADERS = {
+    "ETag": {
+        "description": "A strong validator of this body: send it back as If-None-Match.",
+        "schema": {"type": "string"},
+    }
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "ETags of copies the client has; 304 when one is current.",
+    "schema": {"type": "string"},
+}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "The copy named in If-None-Match is current.", "headers": ETAG_HEADERS}
+}
 
 
 def cached_json(request: Request, model: BaseModel) -> Response:

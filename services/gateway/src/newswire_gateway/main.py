@@ -30,6 +30,7 @@ from .domain.ratelimit import RateLimiter
 from .limits import BodySizeLimit
 from .live import LiveFeed
 from .metrics import RequestMetrics
+from .openapi import install_openapi
 from .problems import install_problem_handlers
 from .routes import articles, comments, docs, feeds, health, stories, stream
 from .routing import add_routes
@@ -111,6 +112,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.gateway = state
+    install_openapi(app)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestMetrics)
@@ -119,7 +121,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-None-Match"],
         )
     # Requests are matched against the routes in order: the busiest reads first.

@@ -19,9 +19,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .adapters.publisher import EventLogUnavailable
 from .domain.errors import Invalid, NotFound, RateLimited, Refused
+from .routing import allowed_methods
 
 __all__ = [
     "PROBLEM_JSON",
+    "PROBLEM_SCHEMA_REF",
     "Problem",
     "ProblemError",
     "as_problem",
@@ -121,7 +123,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(request, exc.status_code, detail, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(app, request.scope)
+        return problem_response(request, exc.status_code, detail, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -135,13 +140,48 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(request, 500, "internal error; it has been logged")
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries documenting problem documents."""
-    return {
-        status: {
-            "model": Problem,
-            "content": {PROBLEM_JSON: {}},
-            "description": HTTPStatus(status).phrase,
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
+
+_WHY = {
+    400: "The body cannot be read (it is not UTF-8 text).",
+    401: "No API key, or not a valid one: send Authorization: Bearer <key>.",
+    404: "Nothing with that id (yet).",
+    413: "The body is larger than the gateway takes (NEWSWIRE_MAX_REQUEST_BYTES).",
+    415: "The body is not sent as application/json.",
+    422: "A parameter or the body is not valid (not JSON, or not of the schema): errors "
+    "says where and what.",
+    429: "Too many requests from this client: retry after Retry-After seconds.",
+    503: "The store or the event log is unavailable: retry after Retry-After seconds.",
+}
+_RETRY_AFTER = {
+    "description": "Seconds to wait before retrying.",
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "The scheme to authenticate with: Bearer.",
+            "schema": {"type": "string"},
         }
-        for status in statuses
-    }
+    },
+    429: {"Retry-After": _RETRY_AFTER},
+    503: {"Retry-After": _RETRY_AFTER},
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for problem documents, as application/problem+json only.
+
+    No ``model``: FastAPI would document it as application/json as well. The Problem schema
+    is added to the document's components by ``openapi.install_openapi``.
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        response: dict[str, Any] = {
+            "description": _WHY.get(status, HTTPStatus(status).phrase),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
+        }
+        if status in _HEADERS:
+            response["headers"] = _HEADERS[status]
+        responses[status] = response
+    return responses

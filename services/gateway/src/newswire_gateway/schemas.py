@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from newswire_contracts import MAX_HTML_CHARS, MAX_TEXT_CHARS, InvalidURLError, canonicalize_url
+from newswire_contracts import MAX_HTML_CHARS, MAX_TEXT_CHARS
 from newswire_contracts.readmodel import FeedStatus, StoredArticle, StoredStory
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+)
 
 from .domain.models import Comment, FeedRegistration, ListedArticle
+from .fields import (
+    CONTROL_CHARACTERS,
+    CommentText,
+    Cursor,
+    FeedUrlText,
+    HexId,
+    HttpUrlText,
+    PollInterval,
+    Rfc3339,
+    StoryId,
+)
 
 __all__ = [
     "Accepted",
@@ -26,17 +43,6 @@ __all__ = [
     "RegisterFeed",
     "SubmitArticle",
 ]
-
-
-def _http_url(value: str) -> str:
-    try:
-        canonicalize_url(value)
-    except InvalidURLError as exc:
-        raise ValueError(str(exc)) from exc
-    return value.strip()
-
-
-HttpUrlText = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
 
 
 class SubmitArticle(BaseModel):
@@ -72,14 +78,14 @@ class SubmitArticle(BaseModel):
     source: str | None = Field(
         default=None, min_length=1, max_length=200, description="Outlet name."
     )
-    published_at: AwareDatetime | None = Field(default=None, description="RFC 3339 with offset.")
+    published_at: Rfc3339 | None = Field(default=None, description="RFC 3339 with offset.")
     language: str | None = Field(
         default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="BCP 47 hint."
     )
 
 
 class Accepted(BaseModel):
-    id: str = Field(description="The article id; GET /v1/articles/{id} serves it once processed.")
+    id: HexId = Field(description="The article id; GET /v1/articles/{id} serves it once processed.")
     status: Literal["accepted"] = "accepted"
 
 
@@ -93,7 +99,7 @@ class EntityOut(BaseModel):
 class Article(BaseModel):
     """An article with its enrichment, as a reader's page needs it."""
 
-    id: str
+    id: HexId
     url: str
     title: str
     source: str
@@ -111,8 +117,10 @@ class Article(BaseModel):
     key_points: list[str]
     entities: list[EntityOut]
     keywords: list[str]
-    story_id: str | None
-    duplicate_of: str | None = Field(description="The earliest article this one is a near-copy of.")
+    story_id: StoryId | None
+    duplicate_of: HexId | None = Field(
+        description="The earliest article this one is a near-copy of."
+    )
     version: int
     enriched_at: datetime
     missing_enrichments: list[str] = Field(description="Enrichments that could not be applied.")
@@ -132,21 +140,16 @@ class RegisterFeed(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [
-                {"url": "https://www.theguardian.com/world/rss", "title": "Guardian World"}
-            ]
+            "examples": [{"url": "https://news.example/world/rss", "title": "Example News: World"}]
         },
     )
 
-    url: HttpUrlText = Field(description="The feed's URL (http or https).")
+    url: FeedUrlText = Field(description="The feed's URL (http or https).")
     title: str | None = Field(
         default=None, max_length=200, description="A name for it; the feed's own otherwise."
     )
-    poll_interval_seconds: int | None = Field(
-        default=None,
-        ge=60,
-        le=7 * 86_400,
-        description="Fixed interval; adapts to the feed when absent.",
+    poll_interval_seconds: PollInterval | None = Field(
+        default=None, description="Fixed interval in seconds; adapts to the feed when absent."
     )
 
 
@@ -170,7 +173,7 @@ class FeedStatusOut(BaseModel):
 
 
 class Feed(BaseModel):
-    id: str
+    id: HexId
     url: str
     title: str | None
     poll_interval_seconds: int | None
@@ -193,13 +196,11 @@ class Feed(BaseModel):
 
 class FeedList(BaseModel):
     items: list[Feed]
-    next_cursor: str | None = Field(
-        description="Pass as cursor for the next page; null on the last."
-    )
+    next_cursor: Cursor | None
 
 
 class RelatedItem(BaseModel):
-    id: str
+    id: HexId
     title: str
     url: str
     source: str
@@ -218,7 +219,7 @@ class RelatedList(BaseModel):
 
 
 class StoryArticleOut(BaseModel):
-    id: str
+    id: HexId
     title: str
     url: str
     source: str
@@ -228,7 +229,7 @@ class StoryArticleOut(BaseModel):
 class Story(BaseModel):
     """Every outlet's article about one event."""
 
-    id: str
+    id: StoryId
     title: str
     entities: list[str]
     first_seen: datetime
@@ -243,13 +244,13 @@ class Story(BaseModel):
 
 class StoryList(BaseModel):
     items: list[Story] = Field(description="Newest first; each with its first five articles.")
-    next_cursor: str | None
+    next_cursor: Cursor | None
 
 
 class ArticleSummary(BaseModel):
     """An article in a listing: everything but its text and relations."""
 
-    id: str
+    id: HexId
     url: str
     title: str
     source: str
@@ -259,7 +260,7 @@ class ArticleSummary(BaseModel):
     summary: str
     keywords: list[str]
     entities: list[EntityOut] = Field(description="The five most salient.")
-    story_id: str | None
+    story_id: StoryId | None
 
     @classmethod
     def from_listed(cls, article: ListedArticle) -> ArticleSummary:
@@ -269,9 +270,7 @@ class ArticleSummary(BaseModel):
 
 class ArticleList(BaseModel):
     items: list[ArticleSummary] = Field(description="Newest first.")
-    next_cursor: str | None = Field(
-        description="Pass as cursor for the next page; null on the last."
-    )
+    next_cursor: Cursor | None
 
 
 class NewComment(BaseModel):
@@ -281,24 +280,25 @@ class NewComment(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"author": "Ann", "body": "Good read."}]}
     )
 
-    author: str = Field(min_length=1, max_length=80)
-    body: str = Field(min_length=1, max_length=5_000)
+    author: CommentText = Field(max_length=80)
+    body: CommentText = Field(max_length=5_000)
 
     @field_validator("author", "body")
     @classmethod
     def _printable(cls, value: str) -> str:
-        value = value.strip()
+        if CONTROL_CHARACTERS.search(value):
+            raise ValueError("must not contain control characters (but tab and line breaks)")
+        # Browsers send a textarea's line breaks as CRLF.
+        value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
         if not value:
             raise ValueError("must not be blank")
-        if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-            raise ValueError("must not contain control characters")
         return value
 
 
 class CommentVisibility(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"hidden": True}]})
 
-    hidden: bool
+    hidden: StrictBool = Field(description="true or false (not 0 or 1).")
 
 
 class CommentList(BaseModel):

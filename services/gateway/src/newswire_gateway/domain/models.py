@@ -10,8 +10,6 @@ from newswire_contracts import Entity
 from newswire_contracts.readmodel import search_terms
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from .errors import Invalid
-
 __all__ = [
     "ArticleQuery",
     "Comment",
@@ -34,13 +32,14 @@ class ArticleQuery:
 
 
 def query_terms(q: str | None) -> tuple[str, ...]:
-    """The words (up to ten) an article must have to match the search ``q``."""
+    """The words (up to ten) an article must have to match the search ``q``.
+
+    Articles are indexed without stop words and one-letter words, so those are left out of
+    the search as well; a ``q`` of nothing else asks for no word (every article matches).
+    """
     if q is None:
         return ()
-    terms = tuple(search_terms(q))[:10]
-    if not terms:
-        raise Invalid("q has no searchable words (words of two letters or more, not stop words)")
-    return terms
+    return tuple(search_terms(q))[:10]
 
 
 class ListedArticle(BaseModel):

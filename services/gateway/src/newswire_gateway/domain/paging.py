@@ -1,24 +1,35 @@
-"""Cursor pagination: an opaque cursor is the sort key (time, id) of the last item of a page.
+"""Cursor pagination: a cursor is the sort key (time, id) of the last item of a page.
 
 A cursor names a position, not an item, so a page stays correct when the item it ended on
-is deleted or new items arrive.
+is deleted or new items arrive. It is written ``<microseconds since 1970 UTC>.<id>``, and
+every string of that form (``CURSOR_PATTERN``) is a position the listing can start from:
+a time beyond what a datetime holds is taken as the earliest or latest one there is.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
 from .errors import Invalid
 
-__all__ = ["Page", "page_of", "position_of"]
+__all__ = ["CURSOR_MAX_LENGTH", "CURSOR_PATTERN", "Page", "page_of", "position_of"]
 
 T = TypeVar("T")
 Position = tuple[datetime, str]
+
+CURSOR_PATTERN = r"^-?[0-9]{1,18}\.[0-9a-z_-]{1,64}$"
+"""Every cursor, as the API documents it: the time in microseconds, a dot, and an id."""
+CURSOR_MAX_LENGTH = 84
+
+_CURSOR = re.compile(CURSOR_PATTERN)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+_MICROSECONDS = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -33,19 +44,19 @@ def page_of(items: Sequence[T], limit: int, position: Callable[[T], Position]) -
     if len(items) <= limit:
         return Page(shown, None)
     moment, identifier = position(shown[-1])
-    cursor = json.dumps([moment.isoformat(), identifier]).encode()
-    return Page(shown, base64.urlsafe_b64encode(cursor).decode().rstrip("="))
+    return Page(shown, f"{(moment - _EPOCH) // _MICROSECONDS}.{identifier}")
 
 
 def position_of(cursor: str | None) -> Position | None:
-    """The position a cursor from ``page_of`` names; Invalid for any other string."""
+    """The position a cursor names; Invalid for a string not of the cursor's form."""
     if cursor is None:
         return None
+    # fullmatch: "$" alone would also let a final newline through.
+    if not _CURSOR.fullmatch(cursor):
+        raise Invalid("cursor is not one this API gave out (it is <microseconds>.<id>)")
+    micros, identifier = cursor.split(".", 1)
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        moment, identifier = key
-        if isinstance(moment, str) and isinstance(identifier, str):
-            return datetime.fromisoformat(moment), identifier
-    except (TypeError, ValueError):
-        pass
-    raise Invalid("cursor is not one this API gave out")
+        moment = _EPOCH + timedelta(microseconds=int(micros))
+    except OverflowError:
+        moment = _EARLIEST if micros.startswith("-") else _LATEST
+    return moment, identifier

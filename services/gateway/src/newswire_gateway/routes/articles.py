@@ -8,13 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from newswire_contracts import IngestArticle
 from newswire_contracts.readmodel import StoredArticle
-from pydantic import AwareDatetime
 
 from newswire_gateway import articles
-from newswire_gateway.deps import State, WriteAccess, gateway_state
+from newswire_gateway.deps import JsonBody, State, WriteAccess, gateway_state
 from newswire_gateway.domain.models import ArticleQuery, query_terms
-from newswire_gateway.http_cache import json_with_etag
+from newswire_gateway.domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+from newswire_gateway.fields import HEX_ID_PATTERN, Rfc3339
+from newswire_gateway.http_cache import (
+    ETAG_HEADERS,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    json_with_etag,
+)
 from newswire_gateway.problems import problem_responses
+from newswire_gateway.routing import links, operation_id
 from newswire_gateway.schemas import (
     Accepted,
     Article,
@@ -25,18 +32,38 @@ from newswire_gateway.schemas import (
     SubmitArticle,
 )
 
-router = APIRouter(prefix="/v1/articles", tags=["articles"])
+router = APIRouter(
+    prefix="/v1/articles", tags=["articles"], generate_unique_id_function=operation_id
+)
 
 ArticleIdPath = Annotated[
-    str, Path(pattern=r"^[0-9a-f]{32}$", description="Article id (32 hex digits)")
+    str, Path(pattern=HEX_ID_PATTERN, description="Article id (32 hex digits)")
 ]
 
 
+_READS = ("get_related", "list_comments", "post_comment")
+_LISTED_ARTICLE_LINKS = links("get_article", *_READS, article_id="$response.body#/items/0/id")
+_ARTICLE_LINKS = links(*_READS, article_id="$request.path.article_id")
+
+
+# No link from the 202 to the article: it is readable once ingest, enrich and relate have
+# processed it, not at once.
 @router.post(
     "",
     status_code=202,
-    dependencies=[WriteAccess],
-    responses=problem_responses(401, 413, 422, 503),
+    dependencies=[WriteAccess, JsonBody],
+    responses={
+        202: {
+            "description": "Accepted for processing; readable at Location once processed.",
+            "headers": {
+                "Location": {
+                    "description": "/v1/articles/{id}, where it will be readable.",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        **problem_responses(400, 401, 413, 415, 422, 503),
+    },
 )
 async def submit_article(body: SubmitArticle, state: State, response: Response) -> Accepted:
     """Submit an article; it is readable at its id once ingested, enriched and related."""
@@ -46,12 +73,23 @@ async def submit_article(body: SubmitArticle, state: State, response: Response) 
     return Accepted(id=identifier)
 
 
-@router.get("", responses=problem_responses(422, 503))
+@router.get(
+    "",
+    responses={
+        200: {"description": "A page of articles.", "links": _LISTED_ARTICLE_LINKS},
+        **problem_responses(422, 503),
+    },
+)
 async def list_articles(
     state: State,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[
-        str | None, Query(max_length=300, description="next_cursor of the previous page")
+        str | None,
+        Query(
+            max_length=CURSOR_MAX_LENGTH,
+            pattern=CURSOR_PATTERN,
+            description="next_cursor of the previous page",
+        ),
     ] = None,
     source: Annotated[
         str | None, Query(min_length=1, max_length=200, description="Outlet name, exactly")
@@ -62,12 +100,16 @@ async def list_articles(
     language: Annotated[
         str | None, Query(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 code")
     ] = None,
-    since: Annotated[
-        AwareDatetime | None, Query(description="Published at or after (RFC 3339)")
-    ] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Published before (RFC 3339)")] = None,
+    since: Annotated[Rfc3339 | None, Query(description="Published at or after (RFC 3339)")] = None,
+    until: Annotated[Rfc3339 | None, Query(description="Published before (RFC 3339)")] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=200, description="Words that must all appear")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Words that must all appear (any case). Stop words and one-letter "
+            "words are not indexed and so are left out; a q of nothing else does not filter.",
+        ),
     ] = None,
 ) -> ArticleList:
     """Articles, newest first, filtered; pages stay correct while new articles arrive."""
@@ -90,7 +132,16 @@ async def list_articles(
 # to every request (about 15 µs of the ~80 µs a cached read costs the app).
 
 
-@router.get("/{article_id}", response_model=Article, responses=problem_responses(404, 422, 503))
+@router.get(
+    "/{article_id}",
+    response_model=Article,
+    responses={
+        200: {"links": _ARTICLE_LINKS, "headers": ETAG_HEADERS},
+        **NOT_MODIFIED,
+        **problem_responses(404, 422, 503),
+    },
+    openapi_extra={"parameters": [IF_NONE_MATCH]},
+)
 async def get_article(article_id: ArticleIdPath, request: Request) -> Response:
     """One article with its enrichment; 404 until it has been processed.
 

@@ -12,7 +12,9 @@ from importlib import resources
 
 from fastapi import APIRouter, Response
 
-router = APIRouter(tags=["documentation"])
+from newswire_gateway.routing import operation_id
+
+router = APIRouter(tags=["documentation"], generate_unique_id_function=operation_id)
 
 ASYNCAPI_RESOURCE = "asyncapi.json"
 

@@ -7,22 +7,44 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from newswire_gateway import feeds
-from newswire_gateway.deps import State, WriteAccess
+from newswire_gateway.deps import JsonBody, State, WriteAccess
+from newswire_gateway.domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+from newswire_gateway.fields import HEX_ID_PATTERN
 from newswire_gateway.problems import problem_responses
+from newswire_gateway.routing import links, operation_id
 from newswire_gateway.schemas import Feed, FeedList, RegisterFeed
 
-router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
+router = APIRouter(prefix="/v1/feeds", tags=["feeds"], generate_unique_id_function=operation_id)
 
-FeedIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Feed id (32 hex digits)")]
+FeedIdPath = Annotated[str, Path(pattern=HEX_ID_PATTERN, description="Feed id (32 hex digits)")]
+
+
+def _links(feed_id: str) -> dict[str, dict[str, object]]:
+    return links("get_feed", "delete_feed", feed_id=feed_id)
+
+
+_LOCATION = {
+    "Location": {"description": "/v1/feeds/{id}", "schema": {"type": "string"}},
+}
 
 
 @router.post(
     "",
     status_code=201,
-    dependencies=[WriteAccess],
+    dependencies=[WriteAccess, JsonBody],
     responses={
-        200: {"description": "Already registered; updated"},
-        **problem_responses(401, 422, 503),
+        201: {
+            "description": "Registered.",
+            "headers": _LOCATION,
+            "links": _links("$response.body#/id"),
+        },
+        200: {
+            "description": "Already registered; updated.",
+            "model": Feed,
+            "headers": _LOCATION,
+            "links": _links("$response.body#/id"),
+        },
+        **problem_responses(400, 401, 413, 415, 422, 503),
     },
 )
 async def register_feed(body: RegisterFeed, state: State, response: Response) -> Feed:
@@ -44,12 +66,23 @@ async def register_feed(body: RegisterFeed, state: State, response: Response) ->
     return Feed.build(registration, status)
 
 
-@router.get("", responses=problem_responses(422))
+@router.get(
+    "",
+    responses={
+        200: {"description": "A page of feeds.", "links": _links("$response.body#/items/0/id")},
+        **problem_responses(422, 503),
+    },
+)
 async def list_feeds(
     state: State,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[
-        str | None, Query(max_length=200, description="next_cursor of the previous page")
+        str | None,
+        Query(
+            max_length=CURSOR_MAX_LENGTH,
+            pattern=CURSOR_PATTERN,
+            description="next_cursor of the previous page",
+        ),
     ] = None,
 ) -> FeedList:
     """Registered feeds, oldest first, with how polling each one goes."""
@@ -57,7 +90,7 @@ async def list_feeds(
     return FeedList(items=[Feed.build(*feed) for feed in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{feed_id}", responses=problem_responses(404, 422))
+@router.get("/{feed_id}", responses=problem_responses(404, 422, 503))
 async def get_feed(feed_id: FeedIdPath, state: State) -> Feed:
     """One feed: last fetch, last HTTP status, last error, entries seen, next fetch."""
     return Feed.build(*await feeds.read(state, feed_id))
@@ -67,7 +100,7 @@ async def get_feed(feed_id: FeedIdPath, state: State) -> Feed:
     "/{feed_id}",
     status_code=204,
     dependencies=[WriteAccess],
-    responses=problem_responses(401, 404, 503),
+    responses={204: {"description": "Removed."}, **problem_responses(401, 404, 422, 503)},
 )
 async def delete_feed(feed_id: FeedIdPath, state: State) -> Response:
     """Stop polling a feed and forget it (articles already ingested stay)."""

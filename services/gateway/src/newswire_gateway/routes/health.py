@@ -6,10 +6,17 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from newswire_platform import ping_mongo
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from pydantic import BaseModel, Field
 
 from newswire_gateway.deps import State
+from newswire_gateway.routing import operation_id
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], generate_unique_id_function=operation_id)
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, bool] = Field(description="kafka and store: whether each answered.")
 
 
 @router.get("/healthz")
@@ -18,7 +25,11 @@ async def healthz() -> dict[str, bool]:
     return {"alive": True}
 
 
-@router.get("/readyz", responses={503: {"description": "Kafka or the store is unreachable"}})
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Kafka or the store is unreachable"}},
+)
 async def readyz(state: State) -> JSONResponse:
     """Ready when both Kafka and the store answer; 503 otherwise."""
     checks = {

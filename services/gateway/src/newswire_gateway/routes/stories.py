@@ -8,21 +8,45 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from newswire_gateway import stories
 from newswire_gateway.deps import State
-from newswire_gateway.http_cache import cached_json
+from newswire_gateway.domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
+from newswire_gateway.fields import STORY_ID_PATTERN
+from newswire_gateway.http_cache import ETAG_HEADERS, IF_NONE_MATCH, NOT_MODIFIED, cached_json
 from newswire_gateway.problems import problem_responses
+from newswire_gateway.routing import links, operation_id
 from newswire_gateway.schemas import Story, StoryList
 
-router = APIRouter(prefix="/v1/stories", tags=["stories"])
+router = APIRouter(prefix="/v1/stories", tags=["stories"], generate_unique_id_function=operation_id)
 
-StoryIdPath = Annotated[str, Path(pattern=r"^[0-9a-z_-]{1,64}$", description="Story id")]
+StoryIdPath = Annotated[str, Path(pattern=STORY_ID_PATTERN, description="Story id")]
 
 
-@router.get("", responses=problem_responses(422, 503))
+_ARTICLE_READS = ("get_article", "get_related", "list_comments", "post_comment")
+
+
+@router.get(
+    "",
+    responses={
+        200: {
+            "description": "A page of stories.",
+            "links": {
+                **links("get_story", story_id="$response.body#/items/0/id"),
+                # From a story to its first article.
+                **links(*_ARTICLE_READS, article_id="$response.body#/items/0/articles/0/id"),
+            },
+        },
+        **problem_responses(422, 503),
+    },
+)
 async def list_stories(
     state: State,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[
-        str | None, Query(max_length=200, description="next_cursor of the previous page")
+        str | None,
+        Query(
+            max_length=CURSOR_MAX_LENGTH,
+            pattern=CURSOR_PATTERN,
+            description="next_cursor of the previous page",
+        ),
     ] = None,
 ) -> StoryList:
     """The latest stories, by their newest article, newest first."""
@@ -30,7 +54,19 @@ async def list_stories(
     return StoryList(items=[Story.from_stored(s) for s in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{story_id}", response_model=Story, responses=problem_responses(404, 422, 503))
+@router.get(
+    "/{story_id}",
+    response_model=Story,
+    responses={
+        200: {
+            "headers": ETAG_HEADERS,
+            "links": links(*_ARTICLE_READS, article_id="$response.body#/articles/0/id"),
+        },
+        **NOT_MODIFIED,
+        **problem_responses(404, 422, 503),
+    },
+    openapi_extra={"parameters": [IF_NONE_MATCH]},
+)
 async def get_story(story_id: StoryIdPath, state: State, request: Request) -> Response:
     """One story with its articles in time order (a merged story answers with the one it joined)."""
     return cached_json(request, Story.from_stored(await stories.read(state, story_id)))

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse
 
 from newswire_gateway.deps import State
+from newswire_gateway.fields import HEX_ID_PATTERN, STORY_ID_PATTERN
 from newswire_gateway.problems import problem_responses
+from newswire_gateway.routing import operation_id
 
-router = APIRouter(tags=["stream"])
+router = APIRouter(tags=["stream"], generate_unique_id_function=operation_id)
 
 
 @router.get(
@@ -30,10 +32,10 @@ async def stream(
     request: Request,
     state: State,
     article: Annotated[
-        str | None, Query(pattern=r"^[0-9a-f]{32}$", description="Only this article's events")
+        str | None, Query(pattern=HEX_ID_PATTERN, description="Only this article's events")
     ] = None,
     story: Annotated[
-        str | None, Query(pattern=r"^[0-9a-z_-]{1,64}$", description="Only this story's events")
+        str | None, Query(pattern=STORY_ID_PATTERN, description="Only this story's events")
     ] = None,
     last_event_id: Annotated[str | None, Header(max_length=4096)] = None,
 ) -> EventSourceResponse:
