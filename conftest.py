@@ -290,7 +290,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     report = yield
     if report.failed and call.when == "call":
         for running in getattr(item, "funcargs", {}).values():
-            if not callable(getattr(running, "service_logs", None)):
+            # Looked up on the type: a database fixture answers any attribute with a collection.
+            if not callable(getattr(type(running), "service_logs", None)):
                 continue
             for name, log in running.service_logs().items():
                 lines = [
