@@ -253,6 +253,11 @@ async def running_pipeline(
             "NEWSWIRE_FEED_MIN_INTERVAL_SECONDS": "1",
             "NEWSWIRE_FEED_MAX_INTERVAL_SECONDS": "3",
             "NEWSWIRE_FEED_MAX_BACKOFF_SECONDS": "3",
+            # Pages that failed for now are tried again within seconds, and a claim left by
+            # an instance killed by a test is taken over after 10 s rather than 2 minutes.
+            "NEWSWIRE_PAGE_RETRY_SECONDS": "1",
+            "NEWSWIRE_PAGE_RETRY_MAX_SECONDS": "2",
+            "NEWSWIRE_ARTICLE_CLAIM_SECONDS": "10",
         },
         processes=ProcessManager(run_dir / "run", run_dir / "logs"),
     )
