@@ -105,6 +105,12 @@ class FakeFeeds:
             }
         )
 
+    async def save_pending_pages(self, feed_id: str, pending_pages: list[Any]) -> None:
+        self.faults.check("save pages")
+        self.states[feed_id] = self.states[feed_id].model_copy(
+            update={"pending_pages": pending_pages}
+        )
+
     async def count_published(self, feed_id: str, recent_claims: list[str]) -> None:
         self.faults.check("count")
         state = self.states[feed_id]

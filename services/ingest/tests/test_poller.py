@@ -473,3 +473,27 @@ async def test_an_abandoned_poll_waits_for_every_entry_being_published(
     assert await ingest.entries.get(state.id, url_id(page_link)) is None, (
         "the entry cut short is left for the next poll"
     )
+
+
+async def test_a_page_to_retry_is_saved_before_its_entry_is_remembered(
+    server: httpserver.TestServer, ingest: Ingest, scratch_database, namespace
+) -> None:  # type: ignore[no-untyped-def]
+    """An instance killed between the two would otherwise leave a published summary whose
+    page nobody tries again (the entry is remembered, the poll's record never written)."""
+    base = f"/{namespace.name}/saved-first"
+    serve_page(server, f"{base}/page.html", [503])
+    serve(
+        server,
+        f"{base}/feed.xml",
+        rss([{"title": "Busy", "link": server.url(f"{base}/page.html"), "summary": "Sum."}]),
+        "application/rss+xml",
+    )
+    crashing = CrashingEntries(scratch_database)
+    ingest.poller._entries = crashing
+    state = await ingest.subscribe(server, f"{base}/feed.xml")
+    outcome = await ingest.poller.poll(state)  # ... and the instance dies before recording it
+    assert not outcome.ok
+    saved = await ingest.feeds.get(state.id)
+    assert saved is not None
+    assert [p.link for p in saved.pending_pages] == [server.url(f"{base}/page.html")]
+    assert saved.pages_pending == 1

@@ -325,14 +325,17 @@ class FeedPoller:
         offered = await self._sink.offer(article, basis, known_version=known)
         if offered.outcome == "pending":
             return "pending"
-        await self._settle(state, ledger, entry_id, digest, memory, offered)
         if failure is None:
             if not article.summary_only:
                 book.settle(entry_id)  # the page came, or the feed has the full text
         elif not failure.permanent and offered.outcome in ("new", "changed", "kept"):
             book.put(self._pending(article, link, offered, failure, edit=offered.outcome == "kept"))
+            # Saved before the entry is remembered: an instance killed in between must not
+            # leave a published summary whose page nobody will try again.
+            await self._feeds.save_pending_pages(state.id, book.listing())
         elif failure.permanent:
             book.settle(entry_id)
+        await self._settle(state, ledger, entry_id, digest, memory, offered)
         return offered.outcome
 
     async def _settle(

@@ -21,6 +21,7 @@ from newswire_platform import store_errors
 from pymongo.asynchronous.database import AsyncDatabase
 
 from newswire_ingest.domain.feed_state import FeedState
+from newswire_ingest.domain.page_retries import PendingPage
 
 __all__ = ["FeedStore"]
 
@@ -111,6 +112,16 @@ class FeedStore:
                 await self._feeds.update_one(
                     {"_id": feed_id},
                     {"$inc": {"articles_published": 1}, "$set": {"recent_claims": recent_claims}},
+                )
+
+    async def save_pending_pages(self, feed_id: str, pending_pages: list[PendingPage]) -> None:
+        """The feed's page retries as they are now (a poll saves them again at its end)."""
+        pages = [page.model_dump(mode="python") for page in pending_pages]
+        async with self._lock(feed_id):
+            with store_errors():
+                await self._feeds.update_one(
+                    {"_id": feed_id},
+                    {"$set": {"pending_pages": pages, "pages_pending": len(pages)}},
                 )
 
     async def delete(self, feed_id: str) -> bool:
