@@ -221,6 +221,7 @@ class World:
 
     async def visit(self) -> FeedState:
         """The scheduler's visit of the feed (as its loop would start it when due)."""
+        await self.scheduler.assign([0])
         self.scheduler.add(self.feeds.states[self.state.id])
         await self.scheduler._poll(self.state.id)
         return self.feeds.states[self.state.id]

@@ -116,6 +116,23 @@ async def test_revoked_partitions_are_no_longer_polled(store: FeedStore) -> None
     assert scheduler.owned == set()
 
 
+async def test_a_feed_command_handled_during_a_rebalance_leaves_the_partition_whole(
+    store: FeedStore,
+) -> None:
+    """A subscription handled after its partition was revoked (its offset is not committed,
+    the new owner handles it again) must not make the next assignment skip loading the
+    partition's other feeds; found by the soak test, where it stalled a third of the feeds."""
+    registered, late = feed("j", partition=0, due_in=3600), feed("k", partition=0, due_in=3600)
+    await store.save(registered)
+    scheduler = FeedScheduler(store, RecordingPoller(), TIMING, clock=lambda: datetime.now(UTC))  # type: ignore[arg-type]
+    await scheduler.assign([0, 1, 2])
+    await scheduler.revoke([0, 1, 2])
+    scheduler.add(late)  # handled while the partitions were being handed out again
+    assert scheduler.owned == set()
+    await scheduler.assign([0, 2])
+    assert scheduler.owned == {registered.id}
+
+
 async def test_a_failing_feed_backs_off_and_honours_retry_after(store: FeedStore) -> None:
     failing = feed("e", partition=0, due_in=-1)
     await store.save(failing)

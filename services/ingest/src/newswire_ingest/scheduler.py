@@ -108,8 +108,14 @@ class FeedScheduler:
     # -- commands ------------------------------------------------------------------
 
     def add(self, state: FeedState) -> None:
-        """A feed was (re)subscribed through this instance's partition: schedule it."""
-        self._assigned.add(state.partition)
+        """A feed was (re)subscribed through one of this instance's partitions: schedule it.
+
+        A command still being handled when its partition was revoked is not scheduled here:
+        its offset is not committed, so the partition's new owner handles it again.
+        """
+        if state.partition not in self._assigned:
+            log.warning("feed command of a partition not held", extra={"feed_id": state.id})
+            return
         self._schedule(state.id, state.partition, state.wake_at())
 
     def remove(self, feed_id: str) -> None:
