@@ -89,6 +89,9 @@ class NewsWeb:
         """NEWSWIRE_FETCH_ALLOW_HOSTS for ingest: every outlet's host:port."""
         return ",".join(f"{outlet.host}:{self.port}" for outlet in self.web.outlets)
 
+    ALLOW_NETWORK = "127.1.0.0/16"
+    """Every outlet's address is in it: NEWSWIRE_FETCH_ALLOW_HOSTS in one entry."""
+
     def feed_urls(self) -> list[str]:
         return [self.web.feed_url(feed) for feed in self.web.feeds()]
 
