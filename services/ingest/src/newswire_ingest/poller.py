@@ -239,6 +239,7 @@ class FeedPoller:
             known = memory.version if memory else None
             if memory is None:
                 latest = await self._sink.latest(entry_id)
+                known = 0  # none yet: the offer needs not look for older ones again
                 if latest is not None:
                     # Another feed (of the same outlet, say) made this entry's article.
                     url, known = latest.url, latest.version
@@ -322,6 +323,8 @@ class FeedPoller:
         failure: _PageFailure | None,
     ) -> str:
         entry_id = article_id(canonicalize_url(link))
+        if article.id != entry_id and not known:
+            known = None  # the page named another URL: what is known is of the link's id
         offered = await self._sink.offer(article, basis, known_version=known)
         if offered.outcome == "pending":
             return "pending"

@@ -200,7 +200,10 @@ class FeedScheduler:
                     if feed_id in self._due:  # not revoked or removed meanwhile
                         await self._record(state, updated)
                     if outcome.fetched or not outcome.ok:
-                        log.info(
+                        # An unchanged feed (304) is the common case: not worth a line each.
+                        level = logging.DEBUG if outcome.not_modified else logging.INFO
+                        log.log(
+                            level,
                             "feed polled" if outcome.ok else "feed poll failed",
                             extra={
                                 "url": state.url,

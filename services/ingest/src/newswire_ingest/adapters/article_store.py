@@ -64,7 +64,8 @@ class ArticleVersions:
         self, article_id: str, *, from_version: int | None = None
     ) -> VersionRecord | None:
         """The latest version claimed (published or not), probing upwards from
-        ``from_version`` (a version known to exist), else from the head."""
+        ``from_version`` (a version known to exist, or 0 when none was a moment ago), else
+        from the head."""
         start = from_version
         legacy: VersionRecord | None = None
         if start is None:
