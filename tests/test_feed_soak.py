@@ -133,52 +133,61 @@ async def test_feeds_are_read_exactly_once_through_kills_with_no_feed_stalled(
     )
     with NewsWeb(web_settings) as news:
         await stack.start_instance("ingest", "ingest-2", port=_free_port())
-        # Both instances in the group before the first feed: the rebalance a second instance
-        # causes is tested by the kill below, not by the registration.
-        await asyncio.sleep(8)
-        started = time.time()
-        feeds = {url: feed_id(canonicalize_url(url)) for url in news.feed_urls()}
-        async with httpx.AsyncClient(base_url=pipeline.gateway_url, timeout=30) as client:
-            for url in feeds:
-                response = await client.post("/v1/feeds", json={"url": url}, headers=pipeline.auth)
-                assert response.status_code == 201, response.text
+        try:
+            # Both instances in the group before the first feed: the rebalance a second instance
+            # causes is tested by the kill below, not by the registration.
+            await asyncio.sleep(8)
+            started = time.time()
+            feeds = {url: feed_id(canonicalize_url(url)) for url in news.feed_urls()}
+            async with httpx.AsyncClient(base_url=pipeline.gateway_url, timeout=30) as client:
+                for url in feeds:
+                    response = await client.post(
+                        "/v1/feeds", json={"url": url}, headers=pipeline.auth
+                    )
+                    assert response.status_code == 201, response.text
 
-            # Midway, one instance is killed without warning and started again.
-            await asyncio.sleep(settings.seconds * 0.4)
-            killed_at = time.time()
-            assert stack.processes.kill("ingest", stack.marker("ingest")), "ingest was not running"
-            await asyncio.sleep(5)
-            await stack.up(["ingest"], echo=False)
-            await asyncio.sleep(max(0.0, started + settings.seconds - time.time()))
+                # Midway, one instance is killed without warning and started again.
+                await asyncio.sleep(settings.seconds * 0.4)
+                killed_at = time.time()
+                assert stack.processes.kill("ingest", stack.marker("ingest")), (
+                    "ingest was not running"
+                )
+                await asyncio.sleep(5)
+                await stack.up(["ingest"], echo=False)
+                await asyncio.sleep(max(0.0, started + settings.seconds - time.time()))
 
-            shown = news.truth()  # every entry shown by now must be published
-            ended = time.time()
-            # Time for the last entries (and pages) the web showed to be read, then both
-            # instances stop (SIGTERM: what is under way finishes), so that what was
-            # published and what was counted are read at rest.
-            await asyncio.sleep(settings.drain_seconds)
-            running_at = datetime.now(UTC)
-            running = {
-                url: (await client.get(f"/v1/feeds/{identifier}")).json()["status"]
-                for url, identifier in feeds.items()
+                shown = news.truth()  # every entry shown by now must be published
+                ended = time.time()
+                # Time for the last entries (and pages) the web showed to be read, then both
+                # instances stop (SIGTERM: what is under way finishes), so that what was
+                # published and what was counted are read at rest.
+                await asyncio.sleep(settings.drain_seconds)
+                running_at = datetime.now(UTC)
+                running = {
+                    url: (await client.get(f"/v1/feeds/{identifier}")).json()["status"]
+                    for url, identifier in feeds.items()
+                }
+                stack.down(["ingest"], echo=False)
+                stack.stop_instance("ingest", "ingest-2")
+                stopped = time.time()
+                final = news.truth()
+                log = news.log()
+                statuses = {
+                    url: (await client.get(f"/v1/feeds/{identifier}")).json()["status"]
+                    for url, identifier in feeds.items()
+                }
+                published = await ingested(pipeline)
+                served = await _served_through_the_gateway(client, published)
+            dead_letters = {
+                name: await read_all(
+                    pipeline.infrastructure.kafka_bootstrap_servers, pipeline.namespace.topic(name)
+                )
+                for name in ("ingest.dlq", "enrich.dlq", "relate.dlq")
             }
-            stack.down(["ingest"], echo=False)
+
+        finally:
+            # Also when the test fails: it is not one of the services the fixture stops.
             stack.stop_instance("ingest", "ingest-2")
-            stopped = time.time()
-            final = news.truth()
-            log = news.log()
-            statuses = {
-                url: (await client.get(f"/v1/feeds/{identifier}")).json()["status"]
-                for url, identifier in feeds.items()
-            }
-            published = await ingested(pipeline)
-            served = await _served_through_the_gateway(client, published)
-        dead_letters = {
-            name: await read_all(
-                pipeline.infrastructure.kafka_bootstrap_servers, pipeline.namespace.topic(name)
-            )
-            for name in ("ingest.dlq", "enrich.dlq", "relate.dlq")
-        }
 
     problems: list[str] = []
     # Every entry shown is published (a story retracted early may have come and gone
