@@ -45,6 +45,7 @@ from tqdm import tqdm
 from tests.newsweb import NewsWeb, Web, WebSettings
 from tests.support import partitions_of
 
+from .pipeline import scrape
 from .stack import BenchStack, free_port, infrastructure, process_cpu_seconds, service_stack
 
 FEEDS = 1_000
@@ -262,13 +263,15 @@ async def steady_state(
     try:
         pid = stack.processes.running_pid("ingest", stack.marker("ingest"))
         assert pid is not None
+        ports = {"ingest": stack.settings.ingest_port}
         await asyncio.sleep(WARM_UP_SECONDS)
         before_docs, pages_before = await statuses(database), news.log(since=time.time())["pages"]
-        cpu = process_cpu_seconds(pid), process_cpu_seconds(news.pid)
+        cpu, store = (process_cpu_seconds(pid), process_cpu_seconds(news.pid)), await scrape(ports)
         started = time.time()
         await asyncio.sleep(STEADY_SECONDS)
         elapsed = time.time() - started
         cpu_after = process_cpu_seconds(pid), process_cpu_seconds(news.pid)
+        store_after = await scrape(ports)
         after_docs, after_log = await statuses(database), news.log(since=started)
     finally:
         stack.down(["ingest"], echo=False)
@@ -291,6 +294,13 @@ async def steady_state(
         "articles_published_per_second": articles / elapsed,
         "pages_fetched_per_second": pages / elapsed,
         "ingest_cpu_ms_per_poll": 1000 * (cpu_after[0] - cpu[0]) / max(1, polls),
+        "store_commands_per_poll": (
+            store_after["ingest"]["store_commands"] - store["ingest"]["store_commands"]
+        )
+        / max(1, polls),
+        "store_ms_per_command": 1000
+        * (store_after["ingest"]["store_seconds"] - store["ingest"]["store_seconds"])
+        / max(1.0, store_after["ingest"]["store_commands"] - store["ingest"]["store_commands"]),
         "ingest_cpu_share": (cpu_after[0] - cpu[0]) / elapsed,
         "web_cpu_share": (cpu_after[1] - cpu[1]) / elapsed,
     }
@@ -341,6 +351,8 @@ def table(f: dict[str, Any]) -> str:
             row("articles published a second", "articles_published_per_second", ".1f"),
             row("ingest CPU per poll (ms)", "ingest_cpu_ms_per_poll", ".1f"),
             row("ingest CPU (cores)", "ingest_cpu_share", ".2f"),
+            row("store commands per poll", "store_commands_per_poll", ".1f"),
+            row("store ms per command (mean)", "store_ms_per_command", ".1f"),
             row("simulated web CPU (cores)", "web_cpu_share", ".2f"),
             "",
         ]

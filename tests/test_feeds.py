@@ -189,6 +189,7 @@ async def test_entries_whose_pages_cannot_be_had_are_served_at_once_and_upgraded
     them at once, with the feed's text and a link; the page's text follows when it comes."""
     base = f"/{pipeline.namespace.name}/unreachable"
     later, gone = web.url(f"{base}/later.html"), web.url(f"{base}/gone.html")
+    headline = web.url(f"{base}/headline.html")  # 404, and the entry has no summary
     nowhere = f"http://{pipeline.namespace.name}.newsweb.invalid/story.html"  # never resolves
     available = threading.Event()
 
@@ -208,6 +209,7 @@ async def test_entries_whose_pages_cannot_be_had_are_served_at_once_and_upgraded
                 {"title": "Later", "link": later, "summary": "Documents were released."},
                 {"title": "Gone", "link": gone, "summary": "A story that was taken down."},
                 {"title": "Nowhere", "link": nowhere, "summary": "A story on a site that is down."},
+                {"title": "Only a headline", "link": headline},
             ],
             title="Ticker",
         ),
@@ -228,6 +230,9 @@ async def test_entries_whose_pages_cannot_be_had_are_served_at_once_and_upgraded
         assert (article["text"], article["version"]) == (summary, 1)
         assert (article["text_source"], article["summary_only"]) == ("feed", True)
         assert article["source"] == "Ticker"
+    # A headline alone is still an article (Miniflux would list it): no text, a link.
+    bare = await served(client, headline)
+    assert (bare["title"], bare["text"], bare["summary_only"]) == ("Only a headline", "", True)
     page = (await client.get(f"/articles/{article_id(canonicalize_url(later))}")).text
     assert "Summary from the feed: the full article could not be fetched" in page
     assert f'Read it at <a href="{canonicalize_url(later)}"' in page
@@ -244,7 +249,7 @@ async def test_entries_whose_pages_cannot_be_had_are_served_at_once_and_upgraded
     assert "Summary from the feed" not in page
     # The site that is down is given up after its attempts; the page that is gone at once.
     status = await feed_status(
-        client, identifier, lambda s: s["pages_pending"] == 0 and s["articles_published"] == 4
+        client, identifier, lambda s: s["pages_pending"] == 0 and s["articles_published"] == 5
     )
     assert len(web.requests_to(f"{base}/gone.html")) == 1
     assert (await served(client, nowhere))["summary_only"]

@@ -196,3 +196,22 @@ async def test_an_article_ingested_before_claims_existed_continues_its_versions(
     changed = await writer.offer(article("New text."), Basis.submission())
     assert (changed.outcome, changed.version) == ("changed", 4)
     assert [e.version for e, _ in publisher.published] == [4]
+
+
+async def test_a_poll_and_a_submission_of_the_same_article_at_once_publish_it_once(
+    clients: list[Any],
+) -> None:
+    publisher = RecordingPublisher()
+    same = article("The ministers met in Brussels and agreed on the package.")
+    offers = await asyncio.gather(
+        sink(clients[0], publisher).offer(same, Basis.new()),
+        sink(clients[1], publisher).offer(
+            same.model_copy(update={"feed_id": None}), Basis.submission()
+        ),
+        sink(clients[2], publisher).offer(same, Basis.new()),
+        sink(clients[3], publisher).offer(
+            same.model_copy(update={"feed_id": None}), Basis.submission()
+        ),
+    )
+    assert sorted(o.outcome for o in offers) == ["new", "unchanged", "unchanged", "unchanged"]
+    assert [e.version for e, _ in publisher.published] == [1]
