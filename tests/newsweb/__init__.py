@@ -67,6 +67,8 @@ class NewsWeb:
                 self.model = Web(self.settings, self.port)
                 return self
             self._process.wait(timeout=10)
+        assert self._process is not None
+        assert self._process.stderr is not None
         raise RuntimeError(f"the news web did not start: {self._process.stderr.read()[-2000:]!r}")
 
     def __exit__(
