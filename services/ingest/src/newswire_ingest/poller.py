@@ -24,27 +24,17 @@ from newswire_contracts import ArticleIngested, InvalidURLError, article_id, can
 
 from .adapters.entry_store import EntryMemory, EntryStore
 from .adapters.feed_store import FeedStore
-from .adapters.fetching import Fetcher, FetchError, fetch_page, freshness_seconds
+from .adapters.fetching import Fetcher, FetchError, freshness_seconds
 from .adapters.publishing import ArticleSink, Offered
 from .cancellation import run_to_completion
-from .domain.articles import (
-    ArticleRejected,
-    article_from_entry,
-    article_from_page,
-    page_has_article,
-)
+from .domain.articles import ArticleRejected, article_from_entry
 from .domain.extract import ExtractedPage
 from .domain.feed_state import FeedState, PollOutcome
 from .domain.feeds import FeedEntry, FeedParseError, ParsedFeed, entry_hash, entry_text, parse_feed
-from .domain.page_retries import (
-    PageBook,
-    PageRetryTiming,
-    PendingPage,
-    after_page_failure,
-    first_retry_at,
-)
+from .domain.page_retries import PageBook, PageRetryTiming, PendingPage
 from .domain.versions import Basis
 from .ledger import FeedLedger
+from .pages import PageFailure, PageRetrier, Pages
 
 __all__ = ["FeedPoller"]
 
@@ -54,13 +44,6 @@ _ACCEPT_FEED = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 )
-
-
-@dataclass(frozen=True)
-class _PageFailure:
-    reason: str
-    permanent: bool
-    retry_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -102,10 +85,11 @@ class FeedPoller:
         self._feeds = feeds
         self._max_entries = max_entries
         self._full_text_min_chars = full_text_min_chars
-        self._page_timing = page_timing
         self._clock = clock
-        self._pages = asyncio.Semaphore(page_concurrency)
-        self._rng = rng or random.Random()
+        self._pages = Pages(fetcher, concurrency=page_concurrency)
+        self._retrier = PageRetrier(
+            self._pages, sink, entries, timing=page_timing, clock=clock, rng=rng or random.Random()
+        )
 
     async def poll(self, state: FeedState) -> PollOutcome:
         """Visit the feed: poll it if due, then retry its due pages."""
@@ -116,7 +100,7 @@ class FeedPoller:
             outcome = await self._poll_feed(state, ledger, book, tried)
         else:
             outcome = PollOutcome(ok=True, fetched=False)
-        failure = await self._retry_pages(state, ledger, book, skip=tried)
+        failure = await self._retrier.retry_due(state, ledger, book, skip=tried)
         if failure is not None and outcome.ok:
             outcome.ok, outcome.error, outcome.error_step = False, failure, "pages"
         outcome.published = ledger.published
@@ -254,11 +238,11 @@ class FeedPoller:
                         return _Entry("known")
             page: ExtractedPage | None = None
             fetched_url: str | None = None
-            failure: _PageFailure | None = None
+            failure: PageFailure | None = None
             if wants_page:
                 step = "page"
                 tried.add(entry_id)
-                page, fetched_url, failure = await self._page(link, text)
+                page, fetched_url, failure = await self._pages.fetch(link, text)
             step = "article"
             article = article_from_entry(
                 entry,
@@ -289,26 +273,6 @@ class FeedPoller:
         page_error = f"{link}: page: {failure.reason}" if failure else None
         return _Entry(result, page_error=page_error)
 
-    async def _page(
-        self, link: str, feed_text: str
-    ) -> tuple[ExtractedPage | None, str | None, _PageFailure | None]:
-        """(page, where it was fetched, None), or why it cannot be had (now or ever)."""
-        try:
-            async with self._pages:
-                fetched_url, page = await fetch_page(self._fetcher, link)
-        except FetchError as exc:
-            return None, None, _PageFailure(exc.reason, exc.permanent, exc.retry_after)
-        except ArticleRejected as exc:
-            return None, None, _PageFailure(str(exc), permanent=True)
-        except Exception as exc:
-            # A page that breaks the extractor breaks it every time: not retried.
-            log.exception("page extraction failed", extra={"url": link})
-            return None, None, _PageFailure(f"extraction failed: {type(exc).__name__}", True)
-        if not page_has_article(page, feed_text):
-            reason = f"no article on the page ({len(page.text)} characters of text)"
-            return None, fetched_url, _PageFailure(reason, permanent=True)
-        return page, fetched_url, None
-
     async def _publish_entry(
         self,
         article: ArticleIngested,
@@ -320,7 +284,7 @@ class FeedPoller:
         link: str,
         digest: str,
         memory: EntryMemory | None,
-        failure: _PageFailure | None,
+        failure: PageFailure | None,
     ) -> str:
         entry_id = article_id(canonicalize_url(link))
         if article.id != entry_id and not known:
@@ -367,13 +331,12 @@ class FeedPoller:
         article: ArticleIngested,
         link: str,
         offered: Offered,
-        failure: _PageFailure,
+        failure: PageFailure,
         *,
         edit: bool,
     ) -> PendingPage:
         latest = offered.latest
         assert latest is not None
-        now = self._clock()
         return PendingPage(
             link=link,
             entry_id=article_id(canonicalize_url(link)),
@@ -382,9 +345,7 @@ class FeedPoller:
             basis_version=latest.version,
             edit=edit,
             attempts=1,
-            next_at=first_retry_at(
-                retry_after=failure.retry_after, timing=self._page_timing, now=now, rng=self._rng
-            ),
+            next_at=self._retrier.first_retry(failure),
             last_error=failure.reason[:500],
             title=article.title or None,
             published_at=article.published_at,
@@ -395,87 +356,6 @@ class FeedPoller:
         )
 
     # -- pages in the background -----------------------------------------------------
-
-    async def _retry_pages(
-        self, state: FeedState, ledger: FeedLedger, book: PageBook, *, skip: set[str]
-    ) -> str | None:
-        """Fetch the pages that are due; why one failed for a reason of ours, if one did."""
-        due = book.due(self._clock(), skip=skip)
-        if not due:
-            return None
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(self._retry_page(p, state, ledger, book)) for p in due]
-        failures = [reason for task in tasks if (reason := task.result())]
-        return f"{len(failures)} page retries failed; {failures[0]}" if failures else None
-
-    async def _retry_page(
-        self, pending: PendingPage, state: FeedState, ledger: FeedLedger, book: PageBook
-    ) -> str | None:
-        page, fetched_url, failure = await self._page(pending.link, "")
-        now = self._clock()
-        if failure is not None:
-            if failure.permanent:
-                log.info("page given up", extra={"url": pending.link, "error": failure.reason})
-                book.settle(pending.entry_id)
-                return None
-            later = after_page_failure(
-                pending,
-                error=failure.reason,
-                retry_after=failure.retry_after,
-                timing=self._page_timing,
-                now=now,
-                rng=self._rng,
-            )
-            if later is None:
-                log.info("page attempts used up", extra={"url": pending.link})
-                book.settle(pending.entry_id)
-            else:
-                book.put(later)
-            return None
-        assert page is not None
-        assert fetched_url is not None
-        try:
-            article = article_from_page(
-                pending, page, fetched_url=fetched_url, feed_id=state.id, now=now
-            )
-            await run_to_completion(self._upgrade(article, pending, state, ledger, book))
-        except ArticleRejected as exc:
-            book.settle(pending.entry_id)
-            log.info("page given up", extra={"url": pending.link, "error": str(exc)})
-        except Exception as exc:
-            log.exception("page retry failed", extra={"url": pending.link})
-            # Not the page's fault: try again later without using up an attempt.
-            book.put(
-                pending.model_copy(
-                    update={
-                        "next_at": first_retry_at(
-                            retry_after=None, timing=self._page_timing, now=now, rng=self._rng
-                        ),
-                        "last_error": f"{type(exc).__name__}: {exc}"[:500],
-                    }
-                )
-            )
-            return f"{pending.link}: {type(exc).__name__}: {exc}"
-        return None
-
-    async def _upgrade(
-        self,
-        article: ArticleIngested,
-        pending: PendingPage,
-        state: FeedState,
-        ledger: FeedLedger,
-        book: PageBook,
-    ) -> None:
-        basis = Basis.page(pending.basis_version, edit=pending.edit)
-        offered = await self._sink.offer(article, basis, known_version=pending.basis_version)
-        if offered.outcome == "pending":
-            return  # kept: retried when next due, as it was
-        latest = offered.latest
-        assert latest is not None
-        if latest.feed_id == state.id and pending.basis_version < latest.version:
-            await ledger.count(latest.claim_id)
-        await self._entries.known_version(state.id, pending.entry_id, latest.version)
-        book.settle(pending.entry_id)
 
 
 def _distinct_links(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
