@@ -225,9 +225,14 @@ def web() -> Iterator[TestServer]:
 
 @asynccontextmanager
 async def running_pipeline(
-    infrastructure: Infrastructure, namespace: Namespace, web: TestServer
+    infrastructure: Infrastructure,
+    namespace: Namespace,
+    web: TestServer,
+    *,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[Pipeline]:
-    """Start ingest, enrich, relate and gateway as processes in ``namespace``; stop them at the end."""
+    """Start ingest, enrich, relate and gateway as processes in ``namespace``; stop them at the
+    end. ``env`` adds to (or overrides) the services' settings."""
     run_dir = repo_root() / ".local" / "test-runs" / namespace.name
     settings = DevstackSettings(
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
@@ -258,6 +263,7 @@ async def running_pipeline(
             "NEWSWIRE_PAGE_RETRY_SECONDS": "1",
             "NEWSWIRE_PAGE_RETRY_MAX_SECONDS": "2",
             "NEWSWIRE_ARTICLE_CLAIM_SECONDS": "10",
+            **(env or {}),
         },
         processes=ProcessManager(run_dir / "run", run_dir / "logs"),
     )
