@@ -7,7 +7,7 @@ import logging
 
 from tqdm import tqdm
 
-from . import api, enrichment, extraction, pipeline, quality, relations, search
+from . import api, enrichment, extraction, feeds, pipeline, quality, relations, search
 from .results import RESULTS, Run
 
 PARTS = {
@@ -18,6 +18,7 @@ PARTS = {
     "search": search,
     "api": api,
     "pipeline": pipeline,
+    "feeds": feeds,
 }
 
 

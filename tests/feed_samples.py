@@ -52,6 +52,25 @@ def rss(items: list[dict[str, str]], *, title: str = "Test feed") -> bytes:
     ).encode()
 
 
+def atom(items: list[dict[str, str]], *, title: str = "Test feed") -> bytes:
+    """The Atom twin of ``rss``: the same items as entries."""
+    updated = datetime(2026, 11, 1, 12, tzinfo=UTC).isoformat()
+    body = "".join(
+        "<entry>"
+        f"<title>{escape(item['title'])}</title>"
+        f'<link rel="alternate" href="{escape(item["link"])}"/><id>{escape(item["link"])}</id>'
+        f"<updated>{updated}</updated>"
+        + (f"<summary>{escape(item['summary'])}</summary>" if "summary" in item else "")
+        + (f'<content type="html">{escape(item["content"])}</content>' if "content" in item else "")
+        + "</entry>"
+        for item in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{escape(title)}</title><id>urn:test</id><updated>{updated}</updated>{body}</feed>"
+    ).encode()
+
+
 def serve(
     web: TestServer,
     path: str,

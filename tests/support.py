@@ -117,3 +117,21 @@ def header(record: ConsumerRecord[Any, Any], name: str) -> str | None:
         if key == name:
             return value.decode()
     return None
+
+
+async def caught_up(bootstrap: str, group: str, topic: str) -> bool:
+    """Whether consumer ``group`` has committed every message of ``topic`` written so far."""
+    partitions = await partitions_of(bootstrap, topic)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    return all(
+        (committed.get(tp).offset if committed.get(tp) else 0) >= end for tp, end in ends.items()
+    )

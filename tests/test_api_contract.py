@@ -194,7 +194,7 @@ async def contract_pipeline(infrastructure: Infrastructure, namespace: Namespace
     # posts hundreds, and the comments it posts are what its links hide and delete.
     faster = {"NEWSWIRE_COMMENT_RATE_PER_MINUTE": "6000", "NEWSWIRE_COMMENT_BURST": "1000"}
     async with running_pipeline(
-        infrastructure, Namespace(f"{namespace.name}c"), web, extra_env=faster
+        infrastructure, Namespace(f"{namespace.name}c"), web, env=faster
     ) as started:
         yield started
 

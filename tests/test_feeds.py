@@ -7,6 +7,8 @@ Real broker, real store, services as processes. The pipeline polls feeds every 1
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +16,9 @@ import httpx
 import pytest
 from newswire_contracts import article_id, canonicalize_url, feed_id
 
-from tests.feed_samples import LONG_TEXT, NINE_NEWS, NINE_NEWS_FIRST, rss, serve
-from tests.httpserver import TestServer
-from tests.support import eventually, header, read_topic
+from tests.feed_samples import LONG_TEXT, NINE_NEWS, NINE_NEWS_FIRST, atom, rss, serve
+from tests.httpserver import Handler, TestServer
+from tests.support import eventually, header, read_all, read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -103,9 +105,11 @@ async def test_a_registered_feed_is_polled_and_its_articles_served_with_full_tex
     assert from_feed["text"] == LONG_TEXT
     assert from_feed["source"] == "Test Wire"
     assert from_feed["published_at"] == "2026-11-01T12:00:00Z"
+    assert (from_feed["text_source"], from_feed["summary_only"]) == ("feed", False)
     from_page = await served(client, summary_only)
     assert from_page["text"].startswith(NINE_NEWS_FIRST), "summary-only entries get the page's text"
     assert from_page["title"] == "Only a summary"
+    assert (from_page["text_source"], from_page["summary_only"]) == ("page", False)
 
     # Later polls are conditional, and unchanged entries are not fetched again.
     await eventually(
@@ -164,14 +168,139 @@ async def test_bad_feeds_get_a_clear_status_and_the_service_carries_on(
     error = await feed_status(client, ids["error"], lambda s: s["state"] == "failing")
     assert error["status"]["last_status"] == 500
     assert "HTTP 500" in error["status"]["last_error"]
+    assert error["status"]["last_error_step"] == "fetch"
     assert error["status"]["error_count"] >= 1
     page = await feed_status(client, ids["page"], lambda s: s["state"] == "failing")
     assert "not a feed" in page["status"]["last_error"]
+    assert page["status"]["last_error_step"] == "parse"
     binary = await feed_status(client, ids["binary"], lambda s: s["state"] == "failing")
     assert "not a feed" in binary["status"]["last_error"]
     empty = await feed_status(client, ids["empty"], lambda s: s["state"] == "ok")
     assert empty["status"]["entries_seen"] == 0
     assert empty["status"]["last_error"] is None
+
+
+async def test_entries_whose_pages_cannot_be_had_are_served_at_once_and_upgraded_when_they_come(
+    pipeline,
+    web: TestServer,
+    client: httpx.AsyncClient,  # type: ignore[no-untyped-def]
+) -> None:
+    """The issue's news feeds: entries with a summary only, pages unreachable. A reader sees
+    them at once, with the feed's text and a link; the page's text follows when it comes."""
+    base = f"/{pipeline.namespace.name}/unreachable"
+    later, gone = web.url(f"{base}/later.html"), web.url(f"{base}/gone.html")
+    headline = web.url(f"{base}/headline.html")  # 404, and the entry has no summary
+    nowhere = f"http://{pipeline.namespace.name}.newsweb.invalid/story.html"  # never resolves
+    available = threading.Event()
+
+    def later_page(request: Handler) -> None:
+        if available.is_set():
+            request.reply(200, NINE_NEWS, {"Content-Type": "text/html; charset=utf-8"})
+        else:
+            request.reply(503, b"busy", {"Content-Type": "text/plain", "Retry-After": "1"})
+
+    web.route(f"{base}/later.html")(later_page)
+    serve(web, f"{base}/gone.html", b"gone", "text/plain", status=410)
+    serve(
+        web,
+        f"{base}/feed.xml",
+        rss(
+            [
+                {"title": "Later", "link": later, "summary": "Documents were released."},
+                {"title": "Gone", "link": gone, "summary": "A story that was taken down."},
+                {"title": "Nowhere", "link": nowhere, "summary": "A story on a site that is down."},
+                {"title": "Only a headline", "link": headline},
+            ],
+            title="Ticker",
+        ),
+        "application/rss+xml",
+        etag='"t1"',
+    )
+    response = await client.post(
+        "/v1/feeds", json={"url": web.url(f"{base}/feed.xml")}, headers=pipeline.auth
+    )
+    identifier = response.json()["id"]
+
+    for url, summary in (
+        (later, "Documents were released."),
+        (gone, "A story that was taken down."),
+        (nowhere, "A story on a site that is down."),
+    ):
+        article = await served(client, url)
+        assert (article["text"], article["version"]) == (summary, 1)
+        assert (article["text_source"], article["summary_only"]) == ("feed", True)
+        assert article["source"] == "Ticker"
+    # A headline alone is still an article (Miniflux would list it): no text, a link.
+    bare = await served(client, headline)
+    assert (bare["title"], bare["text"], bare["summary_only"]) == ("Only a headline", "", True)
+    page = (await client.get(f"/articles/{article_id(canonicalize_url(later))}")).text
+    assert "Summary from the feed: the full article could not be fetched" in page
+    assert f'Read it at <a href="{canonicalize_url(later)}"' in page
+    status = await feed_status(client, identifier, lambda s: s["pages_pending"] >= 1)
+    assert status["status"]["state"] == "ok"
+
+    available.set()
+    upgraded = await served(client, later, lambda a: a["version"] == 2)
+    assert upgraded["text"].startswith(NINE_NEWS_FIRST)
+    assert (upgraded["text_source"], upgraded["summary_only"], upgraded["title"]) == (
+        "page", False, "Later",
+    )  # fmt: skip
+    page = (await client.get(f"/articles/{upgraded['id']}")).text
+    assert "Summary from the feed" not in page
+    # The site that is down is given up after its attempts; the page that is gone at once.
+    status = await feed_status(
+        client, identifier, lambda s: s["pages_pending"] == 0 and s["articles_published"] == 5
+    )
+    assert len(web.requests_to(f"{base}/gone.html")) == 1
+    assert (await served(client, nowhere))["summary_only"]
+
+
+async def test_two_feeds_of_one_blog_registered_together_publish_each_entry_once(
+    pipeline,
+    web: TestServer,
+    client: httpx.AsyncClient,  # type: ignore[no-untyped-def]
+) -> None:
+    """The issue's first case: an RSS and an Atom feed of one blog with the same 25 entries,
+    polled at the same moment. Before, one of the two upserts got a duplicate-key error and
+    both feeds stalled; now each entry is one article, published once, counted once."""
+    base = f"/{pipeline.namespace.name}/blog"
+    items = [
+        {
+            "title": f"Post {n}",
+            "link": web.url(f"{base}/post-{n}.html"),
+            "content": f"<p>{LONG_TEXT} {n}</p>",
+        }
+        for n in range(25)
+    ]
+    serve(web, f"{base}/rss.xml", rss(items, title="Blog"), "application/rss+xml")
+    serve(web, f"{base}/atom.xml", atom(items, title="Blog"), "application/atom+xml")
+    ids = await asyncio.gather(
+        *(
+            client.post("/v1/feeds", json={"url": web.url(f"{base}/{name}")}, headers=pipeline.auth)
+            for name in ("rss.xml", "atom.xml")
+        )
+    )
+    feeds = [response.json()["id"] for response in ids]
+    urls = [item["link"] for item in items]
+    for url in urls:
+        await served(client, url)
+    statuses = [
+        (await feed_status(client, f, lambda s: s["state"] == "ok" and s["entries_seen"] >= 50))[
+            "status"
+        ]
+        for f in feeds
+    ]
+    assert all(s["last_error"] is None for s in statuses), statuses
+    events = await read_all(
+        pipeline.infrastructure.kafka_bootstrap_servers,
+        pipeline.namespace.topic("articles.ingested"),
+    )
+    ours = {article_id(canonicalize_url(u)) for u in urls}
+    published = Counter(r.key.decode() for r in events if r.key and r.key.decode() in ours)
+    assert published == dict.fromkeys(ours, 1), "one publication per entry"
+    assert sum(s["articles_published"] for s in statuses) == 25
+    for status in statuses:
+        assert status["next_fetch_at"] > status["last_fetch_at"]
 
 
 async def test_a_url_only_submission_is_fetched_and_a_changed_page_is_a_new_version(

@@ -13,7 +13,7 @@ import pytest
 from newswire_contracts import article_id, canonicalize_url
 from pymongo import AsyncMongoClient
 
-from tests.support import eventually
+from tests.support import caught_up, eventually, read_all
 
 pytestmark = pytest.mark.e2e
 
@@ -84,16 +84,21 @@ async def test_posting_the_same_article_twice_leaves_one_document(pipeline) -> N
 
         article = await served(client, identifier)
 
+    # Ingest saw the second submission as a repeat of the first: no second publication.
+    bootstrap = pipeline.infrastructure.kafka_bootstrap_servers
+    await eventually(
+        lambda: caught_up(
+            bootstrap,
+            f"{pipeline.namespace.topic_prefix}newswire-ingest",
+            pipeline.namespace.topic("ingest.requests"),
+        ),
+        what="ingest to handle both submissions",
+    )
+    events = await read_all(bootstrap, pipeline.namespace.topic("articles.ingested"))
+    assert [r.key for r in events if r.key == identifier.encode()] == [identifier.encode()]
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(pipeline.infrastructure.mongodb_url)
     try:
         database = mongo[pipeline.namespace.database]
-
-        async def both_seen() -> bool:
-            versions = await database["ingest_articles"].find_one({"_id": identifier})
-            return versions is not None and versions["sightings"] == 2
-
-        # Ingest saw the second submission as a repeat of the first: no second version.
-        await eventually(both_seen, what="ingest to see the second submission")
         documents = await database["articles"].find({"url": canonicalize_url(url)}).to_list()
     finally:
         await mongo.close()

@@ -29,15 +29,18 @@ ROOT = Path(__file__).parents[2]
 class NewsWeb:
     """Starts the server (``with NewsWeb(settings) as web:``) and answers what it served."""
 
-    def __init__(self, settings: WebSettings | None = None) -> None:
+    def __init__(self, settings: WebSettings | None = None, *, port: int | None = None) -> None:
+        """``port``: the port to serve on (to serve the same URLs again), else a free one."""
         self.settings = settings or WebSettings()
-        self.port = 0
+        self.port = port or 0
+        self._fixed_port = port is not None
         self.model: Web | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Self:
         for _ in range(5):
-            self.port = random.randint(20_000, 60_000)
+            if not self._fixed_port:
+                self.port = random.randint(20_000, 60_000)
             self._process = subprocess.Popen(
                 [
                     sys.executable,
@@ -64,6 +67,8 @@ class NewsWeb:
                 self.model = Web(self.settings, self.port)
                 return self
             self._process.wait(timeout=10)
+        assert self._process is not None
+        assert self._process.stderr is not None
         raise RuntimeError(f"the news web did not start: {self._process.stderr.read()[-2000:]!r}")
 
     def __exit__(
@@ -80,6 +85,11 @@ class NewsWeb:
                 self._process.kill()
 
     @property
+    def pid(self) -> int:
+        assert self._process is not None, "start it first"
+        return self._process.pid
+
+    @property
     def web(self) -> Web:
         assert self.model is not None, "start it first"
         return self.model
@@ -88,6 +98,9 @@ class NewsWeb:
     def allow_hosts(self) -> str:
         """NEWSWIRE_FETCH_ALLOW_HOSTS for ingest: every outlet's host:port."""
         return ",".join(f"{outlet.host}:{self.port}" for outlet in self.web.outlets)
+
+    ALLOW_NETWORK = "127.1.0.0/16"
+    """Every outlet's address is in it: NEWSWIRE_FETCH_ALLOW_HOSTS in one entry."""
 
     def feed_urls(self) -> list[str]:
         return [self.web.feed_url(feed) for feed in self.web.feeds()]
@@ -100,9 +113,10 @@ class NewsWeb:
         """What every feed has shown so far, by the server's clock."""
         return self._control("truth")
 
-    def log(self) -> dict[str, Any]:
-        """Every feed request (when, simulated when, answer) and page requests per URL."""
-        return self._control("log")
+    def log(self, since: float = 0.0) -> dict[str, Any]:
+        """Every feed request (when, simulated when, answer; those after the real time
+        ``since``) and page requests per URL."""
+        return self._control(f"log?since={since}" if since else "log")
 
     def wait_simulated(self, hours: float) -> None:
         """Sleep for ``hours`` of simulated time."""

@@ -62,7 +62,8 @@ class WebSettings:
     retracted_share: float = 0.03
     """Stories removed from the feeds some time after publication."""
     full_content_share: float = 0.25
-    """Feeds that carry each story's full text (no page to fetch)."""
+    """Feeds that carry each story's full text (no page to fetch): RSS 2.0, Atom and JSON
+    Feeds only; RSS 0.91 and RDF have a description only."""
     failing_feed_share: float = 0.05
     """Feeds that answer 500 or a broken document now and then."""
     feed_max_age_minutes: float = 5.0
@@ -176,6 +177,9 @@ class Web:
     def story_at(self, outlet: int, path: str) -> Story | None:
         return self._by_path.get((outlet, path))
 
+    def story(self, outlet: int, number: int) -> Story:
+        return self._stories[outlet][number]
+
     def truth(self, now: datetime) -> list[dict[str, object]]:
         """Every story any feed has shown by ``now`` (assuming a feed is read at least once
         while a story is in its window), with what a reader should eventually get."""
@@ -187,6 +191,10 @@ class Web:
                     {
                         "url": self.story_url(story),
                         "outlet": story.outlet,
+                        "number": story.number,
+                        "title": story.title_at(now),
+                        "edited_at": story.edited.isoformat() if story.edited else None,
+                        "retracted_at": story.retracted.isoformat() if story.retracted else None,
                         "feeds": [],
                         "page": story.page,
                         "edited": story.is_edited_at(now),
@@ -226,7 +234,9 @@ class Web:
                     path=f"/feeds/{name}.{suffix}",
                     format=fmt,
                     section=section,
-                    full_content=r.random() < self.settings.full_content_share,
+                    # RSS 0.91 and RDF items have a description only.
+                    full_content=r.random() < self.settings.full_content_share
+                    and fmt in ("rss2", "atom", "json"),
                     failing=r.random() < self.settings.failing_feed_share,
                 )
             )

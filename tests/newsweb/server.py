@@ -60,7 +60,12 @@ class NewsWebApp:
         return JSONResponse({"now": self.now().isoformat(), "stories": self.web.truth(self.now())})
 
     async def log(self, request: Request) -> Response:
-        return JSONResponse({"feeds": self.feed_log, "pages": dict(self.page_requests)})
+        """Every feed request (``?since=`` a real time: those after it) and page requests."""
+        since = float(request.query_params.get("since", "0"))
+        feeds = (
+            [entry for entry in self.feed_log if entry["at"] > since] if since else self.feed_log
+        )
+        return JSONResponse({"feeds": feeds, "pages": dict(self.page_requests)})
 
     async def clock(self, request: Request) -> Response:
         return JSONResponse({"now": self.now().isoformat()})
@@ -94,7 +99,7 @@ class NewsWebApp:
                 entry["status"] = 500
                 return Response("internal error", status_code=500)
             if trouble == 1:
-                entry["status"] = 200
+                entry["status"], entry["broken"] = 200, True
                 return Response(
                     b"<?xml version='1.0'?><rss><channel><item><title>cut", media_type="text/xml"
                 )

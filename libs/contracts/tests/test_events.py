@@ -148,3 +148,18 @@ def test_keys_keep_an_articles_events_in_one_partition() -> None:
     assert article.key() == article.id
     related = ArticleRelated(id=article.id, version=1, updated_at=NOW)
     assert related.key() == article.id
+
+
+def test_where_the_text_comes_from_is_optional_and_carried_downstream() -> None:
+    """An event from before the fields existed reads as "unknown source, not a summary";
+    enrich copies them into what relate stores."""
+    old = json.loads(ingested().model_dump_json())
+    del old["text_source"], old["summary_only"]
+    read = ArticleIngested.model_validate_json(json.dumps(old))
+    assert (read.text_source, read.summary_only) == (None, False)
+    summary = ingested(text_source="feed", summary_only=True)
+    assert ArticleIngested.model_validate_json(summary.model_dump_json()) == summary
+    enriched = ArticleEnriched(**summary.model_dump(), enriched_at=NOW)
+    assert (enriched.text_source, enriched.summary_only) == ("feed", True)
+    with pytest.raises(ValidationError):
+        ingested(text_source="rumour")

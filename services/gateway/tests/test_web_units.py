@@ -69,6 +69,7 @@ def test_paragraphs() -> None:
 
 MAIN = "a" * 32
 OTHER = "b" * 32
+SUMMARY_ONLY = "c" * 32
 
 
 def _article(identifier: str, **fields: Any) -> StoredArticle:
@@ -176,6 +177,13 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         articles=FakeArticles(
             _article(MAIN, related=[related.model_dump()]),
             _article(OTHER, title="Other", summary="The other summary. " * 20),
+            _article(
+                SUMMARY_ONLY,
+                title="Headline",
+                text="Only the feed's two sentences.",
+                text_source="feed",
+                summary_only=True,
+            ),
         ),
         stories=FakeStories(story),
         comments=FakeComments(),
@@ -206,6 +214,16 @@ async def test_article_page_escapes_every_text(client: httpx.AsyncClient) -> Non
     assert 'href="/entities/Kim%20Jong%20Un"' in html
     assert "Story &lt;em&gt;title&lt;/em&gt;" in html
     assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+async def test_an_article_with_only_the_feeds_summary_says_so_and_links_the_source(
+    client: httpx.AsyncClient,
+) -> None:
+    html = (await client.get(f"/articles/{SUMMARY_ONLY}")).text
+    assert "Summary from the feed: the full article could not be fetched" in html
+    assert f'Read it at <a href="https://news.example/{SUMMARY_ONLY}"' in html
+    assert "Only the feed&#39;s two sentences." in html
+    assert "Summary from the feed" not in (await client.get(f"/articles/{MAIN}")).text
 
 
 async def test_comment_form_posts_redirects_and_shows_errors(client: httpx.AsyncClient) -> None:

@@ -1,4 +1,4 @@
-"""Building ingested articles from submissions."""
+"""Building ingested articles from submissions, feed entries and pages that came later."""
 
 import gzip
 import json
@@ -9,13 +9,18 @@ import pytest
 from newswire_contracts import IngestArticle, article_id, canonicalize_url
 from newswire_ingest.domain.articles import (
     ArticleRejected,
+    article_from_entry,
+    article_from_page,
     article_from_submission,
     choose_canonical,
     clean_text,
     content_hash,
+    page_has_article,
     source_from_url,
 )
-from newswire_ingest.domain.extract import canonical_link, extract_page
+from newswire_ingest.domain.extract import ExtractedPage, canonical_link, extract_page
+from newswire_ingest.domain.feeds import FeedEntry, ParsedFeed
+from newswire_ingest.domain.page_retries import PendingPage
 
 pytestmark = pytest.mark.unit
 
@@ -152,3 +157,125 @@ def test_a_fetched_page_with_another_canonical_url_keeps_the_submitted_id_as_ali
 )
 def test_canonical_link_is_read_from_the_head(html: str, href: str | None) -> None:
     assert canonical_link(html) == href
+
+
+def entry(**fields: object) -> FeedEntry:
+    base: dict[str, object] = {
+        "link": "https://news.example/2026/story?utm_source=rss",
+        "guid": None,
+        "title": "Ministers meet",
+        "published_at": NOW,
+        "updated_at": None,
+        "authors": ("Ann Reporter",),
+        "content_html": None,
+        "summary_html": "<p>Ministers met.</p>",
+        "image_url": None,
+        "language": None,
+    }
+    return FeedEntry(**(base | fields))  # type: ignore[arg-type]
+
+
+FEED = ParsedFeed(
+    kind="rss",
+    version="rss20",
+    title="Wire",
+    site_url=None,
+    language="en",
+    ttl_seconds=None,
+    entries=(),
+    warnings=(),
+    skipped=0,
+)
+
+
+def test_an_entry_without_its_page_is_published_with_the_feeds_text_and_says_so() -> None:
+    article = article_from_entry(
+        entry(), FEED, text="Ministers met.", source="Wire", feed_id="f" * 32, now=NOW,
+        summary_only=True,
+    )  # fmt: skip
+    assert article.url == "https://news.example/2026/story"
+    assert (article.text, article.title, article.authors) == (
+        "Ministers met.",
+        "Ministers meet",
+        ("Ann Reporter",),
+    )
+    assert (article.text_source, article.summary_only) == ("feed", True)
+    assert article.language_hint == "en"
+
+
+def test_a_headline_without_text_is_still_an_article_when_summary_only() -> None:
+    article = article_from_entry(
+        entry(summary_html=None), FEED, text="", source="Wire", feed_id="f" * 32, now=NOW,
+        summary_only=True,
+    )  # fmt: skip
+    assert (article.title, article.text, article.summary_only) == ("Ministers meet", "", True)
+    with pytest.raises(ArticleRejected, match="neither a title nor text"):
+        article_from_entry(
+            entry(title=None, summary_html=None), FEED, text="", source="Wire",
+            feed_id="f" * 32, now=NOW, summary_only=True,
+        )  # fmt: skip
+
+
+def test_a_full_text_in_the_feed_is_no_summary() -> None:
+    article = article_from_entry(
+        entry(), FEED, text="Long text. " * 80, source="Wire", feed_id="f" * 32, now=NOW
+    )
+    assert (article.text_source, article.summary_only) == ("feed", False)
+
+
+def test_the_page_text_and_the_kept_url_of_an_earlier_version() -> None:
+    page = ExtractedPage(text="The page. " * 40, title="Page title", canonical_url="/canonical")
+    fetched = "https://news.example/2026/story"
+    chosen = article_from_entry(
+        entry(), FEED, text="Ministers met.", source="Wire", feed_id="f" * 32, now=NOW,
+        page=page, fetched_url=fetched, summary_only=True,
+    )  # fmt: skip
+    assert (chosen.url, chosen.text_source, chosen.summary_only) == (
+        "https://news.example/canonical", "page", False,
+    )  # fmt: skip
+    kept = article_from_entry(
+        entry(), FEED, text="Ministers met.", source="Wire", feed_id="f" * 32, now=NOW,
+        page=page, fetched_url=fetched, url="https://news.example/2026/story",
+    )  # fmt: skip
+    assert kept.url == "https://news.example/2026/story"
+    assert page_has_article(page, "Ministers met.")
+    assert not page_has_article(ExtractedPage(text="Subscribe to continue reading."), "")
+
+
+def test_a_page_that_came_later_is_the_next_version_of_the_same_article() -> None:
+    pending = PendingPage(
+        link="https://news.example/2026/story",
+        entry_id=article_id("https://news.example/2026/story"),
+        article_id=article_id("https://news.example/2026/story"),
+        article_url="https://news.example/2026/story",
+        basis_version=1,
+        next_at=NOW,
+        title="Ministers meet",
+        authors=["Ann Reporter"],
+        source="Wire",
+    )
+    page = ExtractedPage(text="The page. " * 40, canonical_url="https://news.example/elsewhere")
+    article = article_from_page(
+        pending, page, fetched_url="https://news.example/2026/story", feed_id="f" * 32, now=NOW
+    )
+    assert article.id == pending.article_id, "the summary's article, not the page's canonical"
+    assert (article.title, article.source, article.authors) == (
+        "Ministers meet",
+        "Wire",
+        ("Ann Reporter",),
+    )
+    assert (article.text_source, article.summary_only) == ("page", False)
+    with pytest.raises(ArticleRejected, match="no article"):
+        article_from_page(
+            pending, ExtractedPage(text="Sign in"), fetched_url=pending.link, feed_id="f" * 32,
+            now=NOW,
+        )  # fmt: skip
+
+
+def test_a_submission_says_where_its_text_comes_from() -> None:
+    inline = article_from_submission(submission(url=PAGE_URL, text="Some text."), now=NOW)
+    assert inline.text_source == "submission"
+    html = gzip.decompress((FIXTURES / "NineNews_2024_05_02.html.gz").read_bytes()).decode("utf-8")
+    assert (
+        article_from_submission(submission(url=PAGE_URL, html=html), now=NOW).text_source == "page"
+    )

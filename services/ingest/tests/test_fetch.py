@@ -124,6 +124,18 @@ def test_allow_list_entries() -> None:
         AllowList(["host:port"])
 
 
+def test_allow_list_networks() -> None:
+    allow = AllowList(["127.1.0.0/16", "[fd00::/8]"])
+    assert allow.allows("127.1.3.7", 80)
+    assert allow.allows_address(ipaddress.ip_address("127.1.255.254"))
+    assert not allow.allows("127.0.0.1", 80)
+    assert not allow.allows("127.2.0.1", 80)
+    assert allow.allows("fd12::1", 443)
+    assert not allow.allows("news.example", 80), "a name is judged by its addresses"
+    with pytest.raises(ValueError, match="bad network"):
+        AllowList(["127.1.0.0/33"])
+
+
 async def test_loopback_is_refused_unless_allowed(server: Any) -> None:
     @server.route("/private")
     def _(request: Any) -> None:
@@ -144,6 +156,12 @@ async def test_loopback_is_refused_unless_allowed(server: Any) -> None:
             await fetcher.get(server.url("/private"))
     async with Fetcher(settings_for(server, fetch_allow_hosts=[server.host])) as fetcher:
         assert (await fetcher.get(server.url("/private"))).content == b"secret"
+    # Or by the network it is in; a network it is not in changes nothing.
+    async with Fetcher(settings_for(server, fetch_allow_hosts=["127.0.0.0/30"])) as fetcher:
+        assert (await fetcher.get(server.url("/private"))).content == b"secret"
+    async with Fetcher(settings_for(server, fetch_allow_hosts=["127.1.0.0/16"])) as fetcher:
+        with pytest.raises(BlockedAddressError):
+            await fetcher.get(server.url("/private"))
 
 
 @pytest.mark.parametrize(
@@ -193,6 +211,9 @@ async def test_a_name_resolving_to_loopback_is_refused_unless_allowed(server: An
     async with Fetcher(allowed) as fetcher:
         fetched = await fetcher.get(url)
     assert fetched.content == b"hello"
+    # A network allows the names that resolve into it, checked after resolution.
+    async with Fetcher(settings_for(server, fetch_allow_hosts=["127.0.0.0/8", "::1/128"])) as f:
+        assert (await f.get(url)).content == b"hello"
     # Connected to the vetted IP, but the Host header still names the host.
     assert server.requests_to("/by-name")[-1].headers["host"] == f"localhost:{server.port}"
 

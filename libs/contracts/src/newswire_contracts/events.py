@@ -214,6 +214,17 @@ class ArticleFields(BaseModel):
         "page named another canonical URL); the gateway serves the article under them too.",
     )
     feed_id: FeedId | None = Field(default=None, description="The feed it came from, if any.")
+    text_source: Literal["page", "feed", "submission"] | None = Field(
+        default=None,
+        description="Where the text comes from: the article's page, the feed's entry, or the "
+        "submission itself; null in events from before this field.",
+    )
+    summary_only: bool = Field(
+        default=False,
+        description="True when the text is only what the feed gave (a summary, or nothing but "
+        "the title) because the page could not be had: read the article at its URL. Ingest "
+        "keeps trying the page; a later version carries its text.",
+    )
 
 
 class ArticleIngested(ArticleFields, Event):

@@ -140,6 +140,11 @@ class FeedStatus(BaseModel):
     last_error: str | None = Field(
         default=None, description="Why the last poll failed; null after a success."
     )
+    last_error_step: str | None = Field(
+        default=None,
+        description="The step of the poll that failed: fetch, parse, entries, pages, record or "
+        "poll (anything else); null after a success.",
+    )
     error_count: int = Field(default=0, description="Consecutive failed polls.")
     entries_seen: int = Field(default=0, description="Entries read, over all polls.")
     articles_published: int = Field(
@@ -147,6 +152,10 @@ class FeedStatus(BaseModel):
     )
     last_entry_error: str | None = Field(
         default=None, description="The last entry that could not be ingested."
+    )
+    pages_pending: int = Field(
+        default=0,
+        description="Entries published with the feed's text whose page is still being retried.",
     )
     next_fetch_at: AwareDatetime = Field(description="When the feed is next polled.")
     interval_seconds: int = Field(description="Poll interval in force (adaptive unless fixed).")

@@ -111,6 +111,14 @@ class Article(BaseModel):
     image_url: str | None
     text: str
     text_truncated: bool
+    text_source: Literal["page", "feed", "submission"] | None = Field(
+        description="Where the text comes from: the article's page, its feed's entry, or the "
+        "submission; null for articles ingested before this was recorded."
+    )
+    summary_only: bool = Field(
+        description="The text is only what the feed gave (its page could not be had yet): "
+        "read the article at url. A later version carries the page's text when it comes."
+    )
     word_count: int
     reading_time_minutes: int
     summary: str
@@ -161,10 +169,16 @@ class FeedStatusOut(BaseModel):
     last_success_at: datetime | None = None
     last_status: int | None = None
     last_error: str | None = None
+    last_error_step: str | None = Field(
+        default=None, description="fetch, parse, entries, pages, record or poll."
+    )
     error_count: int = 0
     entries_seen: int = 0
     articles_published: int = 0
     last_entry_error: str | None = None
+    pages_pending: int = Field(
+        default=0, description="Entries published with the feed's text whose page is retried."
+    )
     next_fetch_at: datetime | None = None
     interval_seconds: int | None = None
     warnings: list[str] = Field(default_factory=list)

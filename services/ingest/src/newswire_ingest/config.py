@@ -35,8 +35,9 @@ class IngestSettings(StoreSettings):
     )
     fetch_allow_hosts: CommaList = Field(
         default_factory=list,
-        description="host or host:port that may be fetched although they resolve to loopback or "
-        "private addresses (NEWSWIRE_FETCH_ALLOW_HOSTS); none by default.",
+        description="host, host:port or a network (CIDR, e.g. 10.1.0.0/16) that may be fetched "
+        "although it is or resolves to a loopback or private address "
+        "(NEWSWIRE_FETCH_ALLOW_HOSTS); none by default.",
     )
 
     feed_default_interval_seconds: int = Field(
@@ -56,6 +57,41 @@ class IngestSettings(StoreSettings):
     )
     feed_max_entries_per_poll: int = Field(
         default=100, ge=1, description="Newest entries taken per poll."
+    )
+    feed_poll_concurrency: int = Field(
+        default=8, ge=1, description="Feeds polled at once by one instance."
+    )
+    feed_poll_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="A poll taking longer is abandoned and recorded as failed (step poll).",
+    )
+    feed_watchdog_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often the scheduler checks that no owned feed is overdue and idle.",
+    )
+    page_fetch_concurrency: int = Field(
+        default=4, ge=1, description="Article pages fetched at once by one instance."
+    )
+    page_retry_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="First wait before a page that failed for now is tried again (doubling).",
+    )
+    page_retry_max_seconds: float = Field(
+        default=6 * 3600.0, gt=0, description="Longest wait between two tries of a page."
+    )
+    page_retry_attempts: int = Field(
+        default=8,
+        ge=1,
+        description="Fetches of a page at most, the first included; then the feed's text stays.",
+    )
+    article_claim_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A version claimed and not published for this long is published by the "
+        "next writer of the article (its writer is taken to be gone).",
     )
     full_text_min_chars: int = Field(
         default=600,

@@ -11,15 +11,16 @@ from datetime import datetime
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from faststream.kafka import KafkaMessage, KafkaRouter
 from newswire_contracts import IngestArticle, IngestFeed, IngestRequest
-from newswire_platform import PermanentError, bind, event_subscriber
+from newswire_platform import PermanentError, TransientError, bind, event_subscriber
 
+from .adapters.feed_store import FeedStore
 from .adapters.fetching import Fetcher, FetchError, fetch_page
 from .adapters.publishing import ArticleSink
-from .adapters.store import FeedStore
 from .config import IngestSettings
 from .domain.articles import ArticleRejected, article_from_submission
 from .domain.feed_state import subscribed_state
 from .domain.schedule import PollTiming
+from .domain.versions import Basis
 from .scheduler import FeedScheduler
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,10 @@ async def on_article_command(command: IngestArticle, deps: IngestDependencies) -
         article_from_submission, command, now=deps.clock(), page=page, fetched_url=fetched_url
     )
     bind(article_id=article.id)
-    await deps.sink.offer(article)
+    offered = await deps.sink.offer(article, Basis.submission())
+    if offered.outcome == "pending":
+        # Another writer's claim on the article neither resolved nor went stale in time.
+        raise TransientError(f"article {article.id} is being published by another writer")
 
 
 async def on_feed_command(command: IngestFeed, partition: int, deps: IngestDependencies) -> None:

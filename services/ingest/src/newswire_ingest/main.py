@@ -16,10 +16,13 @@ from newswire_platform import (
 )
 from newswire_platform.kafka import declare_dead_letters, declare_published
 
+from .adapters.article_store import ArticleVersions
+from .adapters.entry_store import EntryStore
+from .adapters.feed_store import FeedStore
 from .adapters.fetching import Fetcher, FetchOptions
 from .adapters.publishing import ArticleSink
-from .adapters.store import ArticleVersions, FeedStore
 from .config import IngestSettings
+from .domain.page_retries import PageRetryTiming
 from .domain.schedule import PollTiming
 from .handlers import IngestDependencies, build_router
 from .poller import FeedPoller
@@ -57,8 +60,12 @@ def build_app(settings: IngestSettings) -> AsgiFastStream:
     )
     declare_dead_letters(parts.broker, settings, topics.INGEST_DLQ)
     fetcher = Fetcher(fetch_options(settings))
-    versions = ArticleVersions(database)
-    sink = ArticleSink(parts.publisher, versions, _now)
+    sink = ArticleSink(
+        parts.publisher,
+        ArticleVersions(database),
+        _now,
+        lease_seconds=settings.article_claim_seconds,
+    )
     feeds = FeedStore(database)
     timing = PollTiming(
         default_seconds=settings.feed_default_interval_seconds,
@@ -70,12 +77,28 @@ def build_app(settings: IngestSettings) -> AsgiFastStream:
     poller = FeedPoller(
         fetcher,
         sink,
-        versions,
+        EntryStore(database),
+        feeds,
         max_entries=settings.feed_max_entries_per_poll,
         full_text_min_chars=settings.full_text_min_chars,
+        page_timing=PageRetryTiming(
+            first_seconds=settings.page_retry_seconds,
+            max_seconds=settings.page_retry_max_seconds,
+            attempts=settings.page_retry_attempts,
+            jitter_ratio=settings.feed_jitter_ratio,
+        ),
         clock=_now,
+        page_concurrency=settings.page_fetch_concurrency,
     )
-    scheduler = FeedScheduler(feeds, poller, timing, clock=_now)
+    scheduler = FeedScheduler(
+        feeds,
+        poller,
+        timing,
+        clock=_now,
+        concurrency=settings.feed_poll_concurrency,
+        poll_timeout_seconds=settings.feed_poll_timeout_seconds,
+        watchdog_seconds=settings.feed_watchdog_seconds,
+    )
     deps = IngestDependencies(
         fetcher=fetcher, sink=sink, feeds=feeds, scheduler=scheduler, timing=timing, clock=_now
     )

@@ -1,27 +1,42 @@
-"""Polling one feed: fetch it (conditionally), parse it, then ingest each new entry: decide
-whether it is new, fetch its page if its own text is short, build the article, publish it,
-remember the entry."""
+"""One visit to a feed: poll it if it is due (fetch it conditionally, parse it, ingest each
+new or changed entry), then retry the pages that are due.
+
+An entry is ingested as follows: skip it if its feed saw it unchanged; take the page's text
+when the entry's own is short and the page can be had, else publish the entry's text
+(``summary_only``) at once and keep retrying the page in the background; offer the article
+(see adapters.publishing: one version per change, whoever else offers it); count it once;
+remember the entry.
+
+Nothing that fails here escapes: the outcome says which step failed and why, and the
+scheduler records it and backs off.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from newswire_contracts import ArticleIngested, InvalidURLError, article_id, canonicalize_url
 
-from .adapters.fetching import Fetcher, FetchError, fetch_page, freshness_seconds
-from .adapters.publishing import ArticleSink
-from .adapters.store import ArticleVersions
+from .adapters.entry_store import EntryMemory, EntryStore
+from .adapters.feed_store import FeedStore
+from .adapters.fetching import Fetcher, FetchError, freshness_seconds
+from .adapters.publishing import ArticleSink, Offered
 from .cancellation import run_to_completion
 from .domain.articles import ArticleRejected, article_from_entry
 from .domain.extract import ExtractedPage
 from .domain.feed_state import FeedState, PollOutcome
 from .domain.feeds import FeedEntry, FeedParseError, ParsedFeed, entry_hash, entry_text, parse_feed
+from .domain.page_retries import PageBook, PageRetryTiming, PendingPage
+from .domain.versions import Basis
+from .ledger import FeedLedger
+from .pages import PageFailure, PageRetrier, Pages
 
-__all__ = ["FeedPoller", "PollProgress"]
+__all__ = ["FeedPoller"]
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +46,20 @@ _ACCEPT_FEED = (
 )
 
 
-@dataclass
-class PollProgress:
-    """What a poll under way has done so far: kept if the poll is abandoned midway."""
-
-    published: int = 0
-
-
 @dataclass(frozen=True)
-class _EntryFailed:
-    reason: str
-    retry: bool  # a transient failure (a page that timed out): try the entry again next poll
+class _Entry:
+    """How one entry went: ``outcome`` as in adapters.publishing (or ``skipped``,
+    ``known``), or why it failed: ``rejected`` (never ingestible), ``pending`` (try it on
+    the next poll), ``broken`` (a failure of ours: the poll fails at ``step``)."""
+
+    outcome: str
+    reason: str | None = None
+    step: str | None = None
+    page_error: str | None = None
+
+
+def _broken(step: str, link: str, error: BaseException) -> _Entry:
+    return _Entry("broken", f"{link}: {step}: {type(error).__name__}: {error}", step=step)
 
 
 class FeedPoller:
@@ -51,25 +69,50 @@ class FeedPoller:
         self,
         fetcher: Fetcher,
         sink: ArticleSink,
-        versions: ArticleVersions,
+        entries: EntryStore,
+        feeds: FeedStore,
         *,
         max_entries: int,
         full_text_min_chars: int,
+        page_timing: PageRetryTiming,
         clock: Callable[[], datetime],
         page_concurrency: int = 4,
+        rng: random.Random | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._sink = sink
-        self._versions = versions
+        self._entries = entries
+        self._feeds = feeds
         self._max_entries = max_entries
         self._full_text_min_chars = full_text_min_chars
         self._clock = clock
-        self._pages = asyncio.Semaphore(page_concurrency)
+        self._pages = Pages(fetcher, concurrency=page_concurrency)
+        self._retrier = PageRetrier(
+            self._pages, sink, entries, timing=page_timing, clock=clock, rng=rng or random.Random()
+        )
 
-    async def poll(self, state: FeedState, progress: PollProgress | None = None) -> PollOutcome:
-        """Poll the feed once. ``progress`` counts, as they happen, the entries published
-        (a fresh count: the outcome's ``published`` is its final value)."""
-        progress = progress if progress is not None else PollProgress()
+    async def poll(self, state: FeedState) -> PollOutcome:
+        """Visit the feed: poll it if due, then retry its due pages."""
+        ledger = FeedLedger(self._feeds, state)
+        book = PageBook(state.pending_pages)
+        tried: set[str] = set()  # entries whose page this visit fetched already
+        if state.is_due(self._clock()):
+            outcome = await self._poll_feed(state, ledger, book, tried)
+        else:
+            outcome = PollOutcome(ok=True, fetched=False)
+        failure = await self._retrier.retry_due(state, ledger, book, skip=tried)
+        if failure is not None and outcome.ok:
+            outcome.ok, outcome.error, outcome.error_step = False, failure, "pages"
+        outcome.published = ledger.published
+        if book.changed:
+            outcome.pending_pages = book.listing()
+        return outcome
+
+    # -- the feed ------------------------------------------------------------------
+
+    async def _poll_feed(
+        self, state: FeedState, ledger: FeedLedger, book: PageBook, tried: set[str]
+    ) -> PollOutcome:
         now = self._clock()
         try:
             fetched = await self._fetcher.get(
@@ -77,8 +120,15 @@ class FeedPoller:
             )
         except FetchError as exc:
             return PollOutcome(
-                ok=False, status=exc.status, error=exc.reason, retry_after=exc.retry_after
+                ok=False,
+                status=exc.status,
+                error=exc.reason,
+                error_step="fetch",
+                retry_after=exc.retry_after,
             )
+        except Exception as exc:
+            log.exception("feed fetch failed unexpectedly")
+            return PollOutcome.failed("fetch", exc)
         outcome = PollOutcome(
             ok=True,
             status=fetched.status,
@@ -95,67 +145,105 @@ class FeedPoller:
                 parse_feed, fetched.content, url=fetched.url, content_type=fetched.content_type
             )
         except FeedParseError as exc:
-            outcome.ok, outcome.error = False, exc.reason
+            outcome.ok, outcome.error, outcome.error_step = False, exc.reason, "parse"
             return outcome
+        except Exception as exc:
+            log.exception("feed parsing failed unexpectedly")
+            return PollOutcome.failed("parse", exc, status=fetched.status)
         outcome.ttl = feed.ttl_seconds
         outcome.warnings = list(feed.warnings)
         outcome.feed_title, outcome.site_url = feed.title, feed.site_url
-        entries = feed.entries[: self._max_entries]
+        entries = _distinct_links(feed.entries[: self._max_entries])
         outcome.entries_seen = len(entries)
         outcome.entry_times = sorted(
             (e.published_at for e in entries if e.published_at), reverse=True
         )[:50]
-        # A task group, not gather: when the poll is cancelled (or an entry fails), it waits
-        # for every entry to end, so an entry still finishing its publication is counted in
-        # ``progress`` before the poll is seen to end.
+        # A task group: when the poll is cancelled it waits for every entry to end, so an
+        # entry being published is finished (and counted) before the poll is seen to end.
         async with asyncio.TaskGroup() as group:
             tasks = [
-                group.create_task(self._ingest_entry(entry, feed, state, progress))
+                group.create_task(self._ingest_entry(entry, feed, state, ledger, book, tried))
                 for entry in entries
             ]
-        outcome.published = progress.published
-        retried = 0
-        for result in (task.result() for task in tasks):
-            if isinstance(result, _EntryFailed):
-                outcome.entry_errors += 1
-                outcome.last_entry_error = result.reason
-                retried += result.retry
-        if retried:
-            # Without validators the next poll reads the whole feed again: the entries that
-            # failed for now are tried again, the others are recognised by their hash.
-            outcome.etag = outcome.last_modified = None
-            outcome.warnings.append(f"{retried} entries failed for now; retried on the next poll")
+        results = [task.result() for task in tasks]
+        self._summarise(outcome, results)
         return outcome
 
+    @staticmethod
+    def _summarise(outcome: PollOutcome, results: list[_Entry]) -> None:
+        for result in results:
+            if result.page_error:
+                outcome.last_entry_error = result.page_error
+            if result.outcome in ("rejected", "pending", "broken"):
+                outcome.entry_errors += 1
+                outcome.last_entry_error = result.reason
+        broken = [r for r in results if r.outcome == "broken"]
+        if broken:
+            # Store, broker or a bug: the poll failed (and backs off); the entries done are
+            # remembered, the others are read again by the next poll (its validators are
+            # not kept: a failed poll keeps the previous ones).
+            outcome.ok, outcome.error_step = False, "entries"
+            outcome.error = f"{len(broken)} of {len(results)} entries failed; {broken[0].reason}"
+            return
+        retried = sum(r.outcome == "pending" for r in results)
+        if retried:
+            # Without validators the next poll reads the whole feed again: these entries are
+            # tried again, the others are recognised by their hash.
+            outcome.etag = outcome.last_modified = None
+            outcome.warnings.append(
+                f"{retried} entries were being written by another writer; retried on the next poll"
+            )
+
     async def _ingest_entry(
-        self, entry: FeedEntry, feed: ParsedFeed, state: FeedState, progress: PollProgress
-    ) -> str | _EntryFailed:
-        """The entry's outcome: new, changed, unchanged, skipped, or why it failed."""
+        self,
+        entry: FeedEntry,
+        feed: ParsedFeed,
+        state: FeedState,
+        ledger: FeedLedger,
+        book: PageBook,
+        tried: set[str],
+    ) -> _Entry:
         if not entry.link:
-            return "skipped"
+            return _Entry("skipped")
+        link = entry.link
         try:
-            entry_id = article_id(canonicalize_url(entry.link))
+            entry_id = article_id(canonicalize_url(link))
         except InvalidURLError as exc:
-            return _EntryFailed(f"{entry.link}: {exc}", retry=False)
-        digest = entry_hash(entry)
-        if await self._versions.entry_hash(entry_id) == digest:
-            return "unchanged"  # seen exactly like this before: no page fetch
-        text = await asyncio.to_thread(entry_text, entry)
-        page: ExtractedPage | None = None
-        fetched_url = None
-        if len(text) < self._full_text_min_chars:
-            try:
-                async with self._pages:
-                    fetched_url, page = await fetch_page(self._fetcher, entry.link)
-            except (FetchError, ArticleRejected) as exc:
-                transient = isinstance(exc, FetchError) and not exc.permanent
-                reason = exc.reason if isinstance(exc, FetchError) else str(exc)
-                log.warning(
-                    "entry page not ingested",
-                    extra={"url": entry.link, "error": reason, "retried": transient},
-                )
-                return _EntryFailed(f"{entry.link}: {reason}", retry=transient)
+            return _Entry("rejected", f"{link}: {exc}")
+        step = "store"
         try:
+            digest = entry_hash(entry)
+            memory = await self._entries.get(state.id, entry_id)
+            if memory is not None and memory.entry_hash == digest:
+                return _Entry("unchanged")  # seen exactly like this before: no page fetch
+            text = await asyncio.to_thread(entry_text, entry)
+            wants_page = len(text) < self._full_text_min_chars
+            basis = Basis.changed_since(memory.version) if memory else Basis.new()
+            url = memory.article_url if memory else None
+            known = memory.version if memory else None
+            if memory is None:
+                latest = await self._sink.latest(entry_id)
+                known = 0  # none yet: the offer needs not look for older ones again
+                if latest is not None:
+                    # Another feed (of the same outlet, say) made this entry's article.
+                    url, known = latest.url, latest.version
+                    # A summary adds nothing; its page is that feed's to fetch. (A claim not
+                    # yet published goes the whole way: the offer waits for it or takes
+                    # it over, and the writer may be this feed before a crash.)
+                    if wants_page and latest.published:
+                        settled = Offered("unchanged", latest)
+                        await run_to_completion(
+                            self._settle(state, ledger, entry_id, digest, memory, settled)
+                        )
+                        return _Entry("known")
+            page: ExtractedPage | None = None
+            fetched_url: str | None = None
+            failure: PageFailure | None = None
+            if wants_page:
+                step = "page"
+                tried.add(entry_id)
+                page, fetched_url, failure = await self._pages.fetch(link, text)
+            step = "article"
             article = article_from_entry(
                 entry,
                 feed,
@@ -165,18 +253,118 @@ class FeedPoller:
                 now=self._clock(),
                 page=page,
                 fetched_url=fetched_url,
+                summary_only=wants_page,
+                url=url,
             )
         except ArticleRejected as exc:
-            return _EntryFailed(f"{entry.link}: {exc}", retry=False)
-        return await run_to_completion(self._publish(article, entry_id, digest, progress))
+            return _Entry("rejected", f"{link}: {exc}")
+        except Exception as exc:
+            log.exception("entry failed", extra={"url": link, "step": step})
+            return _broken(step, link, exc)
+        try:
+            result = await run_to_completion(
+                self._publish_entry(
+                    article, basis, known, state, ledger, book, link, digest, memory, failure
+                )
+            )
+        except Exception as exc:
+            log.exception("entry not published", extra={"url": link})
+            return _broken("publish", link, exc)
+        page_error = f"{link}: page: {failure.reason}" if failure else None
+        return _Entry(result, page_error=page_error)
 
-    async def _publish(
-        self, article: ArticleIngested, entry_id: str, digest: str, progress: PollProgress
+    async def _publish_entry(
+        self,
+        article: ArticleIngested,
+        basis: Basis,
+        known: int | None,
+        state: FeedState,
+        ledger: FeedLedger,
+        book: PageBook,
+        link: str,
+        digest: str,
+        memory: EntryMemory | None,
+        failure: PageFailure | None,
     ) -> str:
-        outcome = await self._sink.offer(article)
-        await self._versions.remember_entry(
-            entry_id, entry_hash=digest, article_id=article.id, now=self._clock()
+        entry_id = article_id(canonicalize_url(link))
+        if article.id != entry_id and not known:
+            known = None  # the page named another URL: what is known is of the link's id
+        offered = await self._sink.offer(article, basis, known_version=known)
+        if offered.outcome == "pending":
+            return "pending"
+        if failure is None:
+            if not article.summary_only:
+                book.settle(entry_id)  # the page came, or the feed has the full text
+        elif not failure.permanent and offered.outcome in ("new", "changed", "kept"):
+            book.put(self._pending(article, link, offered, failure, edit=offered.outcome == "kept"))
+            # Saved before the entry is remembered: an instance killed in between must not
+            # leave a published summary whose page nobody will try again.
+            await self._feeds.save_pending_pages(state.id, book.listing())
+        elif failure.permanent:
+            book.settle(entry_id)
+        await self._settle(state, ledger, entry_id, digest, memory, offered)
+        return offered.outcome
+
+    async def _settle(
+        self,
+        state: FeedState,
+        ledger: FeedLedger,
+        entry_id: str,
+        digest: str,
+        memory: EntryMemory | None,
+        offered: Offered,
+    ) -> None:
+        """Count what this feed published (once), then remember the entry."""
+        latest = offered.latest
+        assert latest is not None
+        if latest.feed_id == state.id and (memory is None or memory.version < latest.version):
+            await ledger.count(latest.claim_id)
+        await self._entries.remember(
+            state.id,
+            entry_id,
+            EntryMemory(digest, latest.article_id, latest.url, latest.version),
+            now=self._clock(),
         )
-        if outcome in ("new", "changed"):
-            progress.published += 1
-        return outcome
+
+    def _pending(
+        self,
+        article: ArticleIngested,
+        link: str,
+        offered: Offered,
+        failure: PageFailure,
+        *,
+        edit: bool,
+    ) -> PendingPage:
+        latest = offered.latest
+        assert latest is not None
+        return PendingPage(
+            link=link,
+            entry_id=article_id(canonicalize_url(link)),
+            article_id=latest.article_id,
+            article_url=latest.url,
+            basis_version=latest.version,
+            edit=edit,
+            attempts=1,
+            next_at=self._retrier.first_retry(failure),
+            last_error=failure.reason[:500],
+            title=article.title or None,
+            published_at=article.published_at,
+            authors=list(article.authors),
+            language=article.language_hint,
+            image_url=article.image_url,
+            source=article.source,
+        )
+
+    # -- pages in the background -----------------------------------------------------
+
+
+def _distinct_links(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
+    """The first entry of each link: a feed listing one link twice describes one article."""
+    seen: set[str] = set()
+    distinct = []
+    for entry in entries:
+        if entry.link is None or entry.link not in seen:
+            distinct.append(entry)
+            if entry.link:
+                seen.add(entry.link)
+    return distinct

@@ -18,15 +18,15 @@ import heapq
 import logging
 import random
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from newswire_platform import log_context
 
-from .adapters.store import FeedStore
+from .adapters.feed_store import FeedStore
 from .cancellation import run_to_completion
-from .domain.feed_state import FeedState, polled_state
+from .domain.feed_state import FeedState, PollOutcome, polled_state
 from .domain.schedule import PollTiming, after_failure
-from .poller import FeedPoller, PollProgress
+from .poller import FeedPoller
 
 __all__ = ["FeedScheduler"]
 
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 
 class FeedScheduler:
+    """Polls owned feeds when due. No failure stops a feed: whatever goes wrong in a visit is
+    recorded on its status with the step that failed, and the feed is scheduled again with
+    backoff; a watchdog re-arms any owned feed found overdue and not being polled."""
+
     def __init__(
         self,
         store: FeedStore,
@@ -42,6 +46,8 @@ class FeedScheduler:
         *,
         clock: Callable[[], datetime],
         concurrency: int = 8,
+        poll_timeout_seconds: float = 600.0,
+        watchdog_seconds: float = 30.0,
         rng: random.Random | None = None,
     ) -> None:
         self._store = store
@@ -50,6 +56,8 @@ class FeedScheduler:
         self._clock = clock
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(concurrency)
+        self._poll_timeout = poll_timeout_seconds
+        self._watchdog_seconds = watchdog_seconds
         self._assigned: set[int] = set()
         self._due: dict[str, datetime] = {}
         self._partition_of: dict[str, int] = {}
@@ -57,6 +65,9 @@ class FeedScheduler:
         self._wakeup = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._runner: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self.rearmed = 0
+        """Feeds the watchdog found overdue and not being polled (0 unless something is wrong)."""
 
     # -- ownership -----------------------------------------------------------------
 
@@ -68,7 +79,7 @@ class FeedScheduler:
             return
         states = [s for s in await self._store.all() if s.partition in new]
         for state in states:
-            self._schedule(state.id, state.partition, state.next_fetch_at)
+            self._schedule(state.id, state.partition, state.wake_at())
         log.info("feeds assigned", extra={"partitions": sorted(new), "feeds": len(states)})
 
     async def revoke(self, partitions: Iterable[int]) -> None:
@@ -76,8 +87,9 @@ class FeedScheduler:
 
         Kafka hands the partitions to another instance only once every member has returned
         from revocation, so cancelling here is what keeps two instances from polling one
-        feed at once. An abandoned poll saves nothing: the new owner finds the feed still
-        due and polls it (articles already published are recognised as repeats).
+        feed at once. An abandoned poll finishes the entries it is publishing (and counts
+        them) and saves nothing else: the new owner finds the feed still due and polls it
+        (articles already published are recognised as repeats).
         """
         gone = set(partitions)
         self._assigned -= gone
@@ -96,9 +108,15 @@ class FeedScheduler:
     # -- commands ------------------------------------------------------------------
 
     def add(self, state: FeedState) -> None:
-        """A feed was (re)subscribed through this instance's partition: schedule it."""
-        self._assigned.add(state.partition)
-        self._schedule(state.id, state.partition, state.next_fetch_at)
+        """A feed was (re)subscribed through one of this instance's partitions: schedule it.
+
+        A command still being handled when its partition was revoked is not scheduled here:
+        its offset is not committed, so the partition's new owner handles it again.
+        """
+        if state.partition not in self._assigned:
+            log.warning("feed command of a partition not held", extra={"feed_id": state.id})
+            return
+        self._schedule(state.id, state.partition, state.wake_at())
 
     def remove(self, feed_id: str) -> None:
         self._forget(feed_id)
@@ -107,13 +125,16 @@ class FeedScheduler:
 
     async def start(self) -> None:
         self._runner = asyncio.create_task(self._run(), name="feed-scheduler")
+        self._watchdog = asyncio.create_task(self._watch(), name="feed-watchdog")
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop scheduling; let polls under way finish for ``grace`` seconds, then cancel."""
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
+        for task in (self._watchdog, self._runner):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._runner = self._watchdog = None
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks.values(), timeout=grace)
             for task in pending:
@@ -131,8 +152,39 @@ class FeedScheduler:
                 self._tasks[feed_id] = task
             delay = (self._heap[0][0] - now).total_seconds() if self._heap else 3600.0
             self._wakeup.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that arrives as the event is set, and stop() would wait for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=max(0.0, min(delay, 3600.0)))
+                async with asyncio.timeout(max(0.0, min(delay, 3600.0))):
+                    await self._wakeup.wait()
+
+    async def _watch(self) -> None:
+        """Every ``watchdog_seconds``: restart the scheduling loop if it died, and re-arm
+        owned feeds overdue by more than that and not being polled."""
+        while True:
+            await asyncio.sleep(self._watchdog_seconds)
+            try:
+                self.check()
+            except Exception:
+                log.exception("feed watchdog failed")
+
+    def check(self) -> int:
+        """One watchdog round; how many feeds it re-armed."""
+        if self._runner is not None and self._runner.done():
+            if not self._runner.cancelled() and self._runner.exception() is not None:
+                log.error(
+                    "feed scheduler loop died; restarting it", exc_info=self._runner.exception()
+                )
+            self._runner = asyncio.create_task(self._run(), name="feed-scheduler")
+        late = self._clock() - timedelta(seconds=self._watchdog_seconds)
+        overdue = [f for f, when in self._due.items() if when < late and f not in self._tasks]
+        for feed_id in overdue:
+            log.warning("feed overdue and not being polled; re-armed", extra={"feed_id": feed_id})
+            heapq.heappush(self._heap, (self._due[feed_id], feed_id))
+        if overdue:
+            self.rearmed += len(overdue)
+            self._wakeup.set()
+        return len(overdue)
 
     async def _poll(self, feed_id: str) -> None:
         try:
@@ -143,56 +195,79 @@ class FeedScheduler:
                     self._forget(feed_id)
                     return
                 with log_context(feed_id=feed_id):
-                    progress = PollProgress()
-                    try:
-                        outcome = await self._poller.poll(state, progress)
-                    except BaseException:
-                        # Abandoned (revoked, stopped) or crashed midway: the articles it
-                        # published are counted, as the next poll will not publish them again.
-                        if progress.published:
-                            await self._count_abandoned(feed_id, progress.published)
-                        raise
-                    updated = polled_state(
-                        state, outcome, timing=self._timing, now=self._clock(), rng=self._rng
-                    )
+                    outcome = await self._visit(state)
+                    updated = self._after(state, outcome)
                     if feed_id in self._due:  # not revoked or removed meanwhile
-                        # Whole, or the articles it counts would be lost with it.
-                        await run_to_completion(self._store.record_poll(state, updated))
-                        self._schedule(feed_id, updated.partition, updated.next_fetch_at)
-                    log.info(
-                        "feed polled" if outcome.ok else "feed poll failed",
-                        extra={
-                            "url": state.url,
-                            "status": outcome.status,
-                            "error": outcome.error,
-                            "entries": outcome.entries_seen,
-                            "published": outcome.published,
-                            "next_fetch_at": updated.next_fetch_at.isoformat(),
-                        },
-                    )
+                        await self._record(state, updated)
+                    if outcome.fetched or not outcome.ok:
+                        # An unchanged feed (304) is the common case: not worth a line each.
+                        level = logging.DEBUG if outcome.not_modified else logging.INFO
+                        log.log(
+                            level,
+                            "feed polled" if outcome.ok else "feed poll failed",
+                            extra={
+                                "url": state.url,
+                                "status": outcome.status,
+                                "error": outcome.error,
+                                "step": outcome.error_step,
+                                "entries": outcome.entries_seen,
+                                "published": outcome.published,
+                                "next_fetch_at": updated.next_fetch_at.isoformat(),
+                            },
+                        )
         except Exception:
-            # A bug in one poll must not stop the others; retry it after the minimum interval.
+            # Reading the feed failed (the store is down) or a bug: retry after the minimum
+            # interval; the status is written by the next visit that can.
             log.exception("feed poll crashed", extra={"feed_id": feed_id})
-            retry = after_failure(
-                self._timing,
-                interval_seconds=self._timing.min_seconds,
-                error_count=1,
-                retry_after=None,
-                now=self._clock(),
-                rng=self._rng,
-            )
-            if feed_id in self._due:
-                self._schedule(feed_id, self._partition_of[feed_id], retry)
+            self._retry_soon(feed_id)
         finally:
             self._tasks.pop(feed_id, None)
 
-    async def _count_abandoned(self, feed_id: str, published: int) -> None:
+    async def _visit(self, state: FeedState) -> PollOutcome:
+        """The poller's outcome; a failure of any kind, or too long a poll, is an outcome too."""
         try:
-            await run_to_completion(self._store.count_published(feed_id, published))
+            async with asyncio.timeout(self._poll_timeout):
+                return await self._poller.poll(state)
+        except TimeoutError:
+            log.error("feed poll timed out", extra={"seconds": self._poll_timeout})
+            return PollOutcome.failed("poll", f"timed out after {self._poll_timeout:g} s")
+        except Exception as exc:
+            log.exception("feed poll failed unexpectedly")
+            return PollOutcome.failed("poll", exc)
+
+    def _after(self, state: FeedState, outcome: PollOutcome) -> FeedState:
+        try:
+            return polled_state(
+                state, outcome, timing=self._timing, now=self._clock(), rng=self._rng
+            )
+        except Exception as exc:
+            log.exception("feed state after a poll could not be made")
+            failed = PollOutcome.failed("poll", exc)
+            return polled_state(
+                state, failed, timing=self._timing, now=self._clock(), rng=self._rng
+            )
+
+    async def _record(self, before: FeedState, after: FeedState) -> None:
+        try:
+            # Whole: what a poll found is saved together or not at all.
+            await run_to_completion(self._store.record_poll(before, after))
         except Exception:
-            # The store is down: the count is short, but the poll's own ending (a cancellation
-            # above all) must go on.
-            log.exception("published count of an abandoned poll not saved", extra={"n": published})
+            log.exception("feed status not saved; visited again soon")
+            self._retry_soon(before.id)
+            return
+        self._schedule(after.id, after.partition, after.wake_at())
+
+    def _retry_soon(self, feed_id: str) -> None:
+        retry = after_failure(
+            self._timing,
+            interval_seconds=self._timing.min_seconds,
+            error_count=1,
+            retry_after=None,
+            now=self._clock(),
+            rng=self._rng,
+        )
+        if feed_id in self._due:
+            self._schedule(feed_id, self._partition_of[feed_id], retry)
 
     # -- bookkeeping -----------------------------------------------------------------
 

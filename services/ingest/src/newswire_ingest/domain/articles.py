@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
@@ -20,20 +19,21 @@ from newswire_contracts import (
 
 from .extract import ExtractedPage, extract_page
 from .feeds import FeedEntry, ParsedFeed
+from .page_retries import PendingPage
 
 __all__ = [
     "MIN_EXTRACTED_CHARS",
     "ArticleRejected",
-    "PublishedVersion",
-    "Sighting",
+    "TextSource",
     "article_from_entry",
+    "article_from_page",
     "article_from_submission",
     "build_article",
     "choose_canonical",
     "clean_text",
     "content_hash",
+    "page_has_article",
     "same_site",
-    "sighting",
     "source_from_url",
 ]
 
@@ -44,6 +44,9 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # Host prefixes that name the same site's mobile or accelerated copy.
 _SAME_SITE_PREFIXES = ("www.", "m.", "mobile.", "amp.")
+
+
+TextSource = Literal["page", "feed", "submission"]
 
 
 class ArticleRejected(Exception):
@@ -64,10 +67,15 @@ def build_article(
     aliases: tuple[str, ...] = (),
     feed_id: str | None = None,
     version: int = 1,
+    text_source: TextSource | None = None,
+    summary_only: bool = False,
 ) -> ArticleIngested:
-    """An ingested article from its parts; ``url`` must be canonical. Cuts oversized text."""
+    """An ingested article from its parts; ``url`` must be canonical. Cuts oversized text.
+
+    Only a ``summary_only`` article may have no text (an entry that is just a headline).
+    """
     text = clean_text(text)
-    if not text:
+    if not text and not summary_only:
         raise ArticleRejected("the article has no text")
     truncated = len(text) > MAX_TEXT_CHARS
     text = text[:MAX_TEXT_CHARS]
@@ -89,6 +97,8 @@ def build_article(
         version=version,
         aliases=tuple(dict.fromkeys(a for a in aliases if a != identifier))[:20],
         feed_id=feed_id,
+        text_source=text_source,
+        summary_only=summary_only,
     )
 
 
@@ -132,6 +142,7 @@ def article_from_submission(
         authors=page.authors if page else (),
         image_url=page.image_url if page else None,
         aliases=tuple(sorted(aliases)),
+        text_source="submission" if command.text else "page",
     )
 
 
@@ -145,18 +156,27 @@ def article_from_entry(
     now: datetime,
     page: ExtractedPage | None = None,
     fetched_url: str | None = None,
+    summary_only: bool = False,
+    url: str | None = None,
 ) -> ArticleIngested:
-    """The article a feed entry (with a link) describes: its ``text``, or its page's when that
-    says more; ``page`` is the extraction of the page fetched from the link, which ended up
-    at ``fetched_url``. What the entry says wins over what the page says."""
+    """The article a feed entry (with a link) describes.
+
+    With ``page`` (the extraction of the page fetched from the link, which ended up at
+    ``fetched_url``; see page_has_article) the text is the page's; otherwise it is the
+    entry's ``text``, which is ``summary_only`` when the page was wanted and could not be
+    had. ``url`` keeps the article where an earlier version of it is (else the page's
+    canonical URL or the link). What the entry says wins over what the page says.
+    """
     if entry.link is None:
         raise ArticleRejected("the entry has no link")
-    url = linked = canonicalize_url(entry.link)
-    if page is not None and len(page.text) >= max(len(text), MIN_EXTRACTED_CHARS):
+    if not (entry.title or text.strip() or page):
+        raise ArticleRejected("the entry has neither a title nor text")
+    linked = canonicalize_url(entry.link)
+    if page is not None:
         text = page.text
-        url = choose_canonical(fetched_url or linked, page.canonical_url)
+        url = url or choose_canonical(fetched_url or linked, page.canonical_url)
     return build_article(
-        url=url,
+        url=url or linked,
         title=entry.title or (page.title if page else None),
         text=text,
         source=source,
@@ -167,7 +187,37 @@ def article_from_entry(
         image_url=entry.image_url or (page.image_url if page else None),
         aliases=tuple({_id_of(entry.link), _id_of(fetched_url or linked)}),
         feed_id=feed_id,
+        text_source="page" if page is not None else "feed",
+        summary_only=page is None and summary_only,
     )
+
+
+def article_from_page(
+    pending: PendingPage, page: ExtractedPage, *, fetched_url: str, feed_id: str, now: datetime
+) -> ArticleIngested:
+    """The next version of an article published with its feed's text, now that its page came:
+    what the entry said (kept with the retry) and the page's text, under the article's URL."""
+    if not page_has_article(page, ""):
+        raise ArticleRejected("the page holds no article")
+    return build_article(
+        url=pending.article_url,
+        title=pending.title or page.title,
+        text=page.text,
+        source=pending.source,
+        now=now,
+        published_at=pending.published_at or page.published_at,
+        language_hint=pending.language or page.language,
+        authors=tuple(pending.authors) or page.authors,
+        image_url=pending.image_url or page.image_url,
+        aliases=tuple({pending.entry_id, _id_of(fetched_url)}),
+        feed_id=feed_id,
+        text_source="page",
+    )
+
+
+def page_has_article(page: ExtractedPage, feed_text: str) -> bool:
+    """Whether the page says more than the feed: an article, not a login wall or a stub."""
+    return len(page.text) >= max(len(feed_text), MIN_EXTRACTED_CHARS)
 
 
 def choose_canonical(fetched_url: str, declared: str | None) -> str:
@@ -207,31 +257,6 @@ def source_from_url(url: str) -> str:
     """The outlet name when none is given: the host without ``www.``."""
     host = urlsplit(url).hostname or "unknown"
     return host.removeprefix("www.")
-
-
-@dataclass(frozen=True)
-class PublishedVersion:
-    """The version of an article last published, and its content hash."""
-
-    version: int
-    content_hash: str
-
-
-@dataclass(frozen=True)
-class Sighting:
-    """What an article is to what was published before, and the version it is published as."""
-
-    outcome: Literal["new", "changed", "unchanged"]
-    version: int
-
-
-def sighting(article: ArticleIngested, last: PublishedVersion | None) -> Sighting:
-    """A repeat is the same content under the same id; changed content is the next version."""
-    if last is None:
-        return Sighting(outcome="new", version=1)
-    if last.content_hash == article.content_hash:
-        return Sighting(outcome="unchanged", version=last.version)
-    return Sighting(outcome="changed", version=last.version + 1)
 
 
 def _id_of(url: str) -> str:

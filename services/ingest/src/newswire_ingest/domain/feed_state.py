@@ -9,9 +9,13 @@ from datetime import datetime, timedelta
 from newswire_contracts import IngestFeed
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from .page_retries import PendingPage
 from .schedule import PollTiming, after_failure, after_success
 
-__all__ = ["FeedState", "PollOutcome", "polled_state", "subscribed_state"]
+__all__ = ["RECENT_CLAIMS", "FeedState", "PollOutcome", "polled_state", "subscribed_state"]
+
+RECENT_CLAIMS = 200
+"""Claims a feed remembers having counted (its window of entries, several times over)."""
 
 
 class FeedState(BaseModel):
@@ -33,9 +37,20 @@ class FeedState(BaseModel):
     last_success_at: AwareDatetime | None = None
     last_status: int | None = Field(default=None, description="HTTP status of the last fetch.")
     last_error: str | None = None
+    last_error_step: str | None = Field(default=None, description="The step that failed.")
     error_count: int = Field(default=0, description="Consecutive failed polls.")
     entries_seen: int = Field(default=0, description="Entries read over all polls.")
-    articles_published: int = 0
+    articles_published: int = Field(
+        default=0, description="Versions this feed claimed and published, each counted once."
+    )
+    recent_claims: list[str] = Field(
+        default_factory=list,
+        description="The last claims counted in articles_published (so a claim published again "
+        "after a crash is not counted twice).",
+    )
+    pending_pages: list[PendingPage] = Field(
+        default_factory=list, description="Entries published with the feed's text, page wanted."
+    )
     last_entry_error: str | None = None
     warnings: list[str] = Field(default_factory=list)
     feed_title: str | None = None
@@ -45,14 +60,29 @@ class FeedState(BaseModel):
         description="Publication times of the latest entries (adaptive interval).",
     )
 
+    @property
+    def pages_pending(self) -> int:
+        return len(self.pending_pages)
+
+    def wake_at(self) -> datetime:
+        """When the scheduler next has work for this feed: a poll, or a page to retry."""
+        return min([self.next_fetch_at, *(p.next_at for p in self.pending_pages)])
+
+    def is_due(self, now: datetime) -> bool:
+        return self.next_fetch_at <= now
+
 
 @dataclass
 class PollOutcome:
-    """What one poll found; ``polled_state`` turns it into the feed's new state."""
+    """What one poll found; ``polled_state`` turns it into the feed's new state.
+
+    ``fetched`` is False for a visit that only retried pages (the feed was not due).
+    """
 
     ok: bool
     status: int | None = None
     error: str | None = None
+    error_step: str | None = None
     retry_after: float | None = None
     freshness: float | None = None
     ttl: float | None = None
@@ -67,6 +97,15 @@ class PollOutcome:
     warnings: list[str] = field(default_factory=list)
     feed_title: str | None = None
     site_url: str | None = None
+    fetched: bool = True
+    pending_pages: list[PendingPage] | None = None
+    """The feed's page retries after this visit; None leaves them as they were."""
+
+    @classmethod
+    def failed(cls, step: str, error: BaseException | str, **fields: object) -> PollOutcome:
+        """A poll that failed at ``step`` (fetch, parse, entries, pages, record, poll)."""
+        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        return cls(ok=False, error=reason[:1_000], error_step=step, **fields)  # type: ignore[arg-type]
 
 
 def subscribed_state(
@@ -118,8 +157,20 @@ def polled_state(
     now: datetime,
     rng: random.Random,
 ) -> FeedState:
-    """The feed's state after a poll: status fields and the next poll time."""
-    fields: dict[str, object] = {"last_fetch_at": now, "last_status": outcome.status}
+    """The feed's state after a visit: status fields, page retries and the next poll time.
+
+    A failed poll backs off whatever the step that failed, so no failure can leave a feed
+    unscheduled. A visit that only retried pages changes only the page retries (and, if they
+    failed for a reason of ours, the error fields).
+    """
+    fields: dict[str, object] = {}
+    if outcome.pending_pages is not None:
+        fields["pending_pages"] = outcome.pending_pages
+    if not outcome.fetched:
+        if not outcome.ok:
+            fields |= {"last_error": outcome.error, "last_error_step": outcome.error_step}
+        return state.model_copy(update=fields)
+    fields |= {"last_fetch_at": now, "last_status": outcome.status}
     if outcome.ok:
         entry_times = sorted({*outcome.entry_times, *state.recent_entry_times}, reverse=True)[:50]
         next_at, interval = after_success(
@@ -133,11 +184,11 @@ def polled_state(
         fields |= {
             "last_success_at": now,
             "last_error": None,
+            "last_error_step": None,
             "error_count": 0,
             "etag": outcome.etag,
             "last_modified": outcome.last_modified,
             "entries_seen": state.entries_seen + outcome.entries_seen,
-            "articles_published": state.articles_published + outcome.published,
             "recent_entry_times": entry_times,
             "next_fetch_at": next_at,
             "interval_seconds": interval,
@@ -151,7 +202,9 @@ def polled_state(
         errors = state.error_count + 1
         fields |= {
             "last_error": outcome.error,
+            "last_error_step": outcome.error_step or "fetch",
             "error_count": errors,
+            "entries_seen": state.entries_seen + outcome.entries_seen,
             "next_fetch_at": after_failure(
                 timing,
                 interval_seconds=state.interval_seconds,
@@ -161,4 +214,6 @@ def polled_state(
                 rng=rng,
             ),
         }
+        if outcome.entry_errors:
+            fields["last_entry_error"] = outcome.last_entry_error
     return state.model_copy(update=fields)

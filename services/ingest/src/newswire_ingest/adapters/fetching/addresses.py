@@ -96,14 +96,25 @@ def _normal_host(host: str) -> str:
 
 
 class AllowList:
-    """``fetch_allow_hosts``: "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address."""
+    """``fetch_allow_hosts``: "host", "host:port", "[v6]", "[v6]:port", a bare IPv6 address,
+    or a network in CIDR notation ("10.1.0.0/16", "fd00::/8"), which allows every address in
+    it (after DNS resolution, so a name resolving into it is allowed too)."""
 
     def __init__(self, entries: Iterable[str]) -> None:
         self._hosts: set[str] = set()
         self._host_ports: set[tuple[str, int]] = set()
+        self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for raw in entries:
             entry = raw.strip()
             if not entry:
+                continue
+            if "/" in entry:
+                try:
+                    self._networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+                except ValueError:
+                    raise ValueError(
+                        f"fetch_allow_hosts: bad network {raw!r} (e.g. 10.1.0.0/16)"
+                    ) from None
                 continue
             host, port = entry, None
             if entry.startswith("["):
@@ -120,7 +131,16 @@ class AllowList:
 
     def allows(self, host: str, port: int) -> bool:
         host = _normal_host(host)
-        return host in self._hosts or (host, port) in self._host_ports
+        if host in self._hosts or (host, port) in self._host_ports:
+            return True
+        try:
+            return self.allows_address(ipaddress.ip_address(host))
+        except ValueError:
+            return False
+
+    def allows_address(self, ip: IPAddress) -> bool:
+        """Whether ``ip`` is in an allow-listed network."""
+        return any(ip in network for network in self._networks)
 
 
 def check_addresses(
@@ -130,6 +150,8 @@ def check_addresses(
     if allow.allows(host, port):
         return
     for ip in addresses:
+        if allow.allows_address(ip):
+            continue
         if why := _why_not_public(ip):
             if _normal_host(host) == str(ip):
                 raise BlockedAddressError(f"refused: {ip} is {why}", url=url)

@@ -1,0 +1,168 @@
+"""The versions of articles ingest has claimed and published (``ingest_article_versions``),
+and each article's latest published version (``ingest_articles``).
+
+A version is claimed by inserting ``{_id: "<article id>:<version>"}``: the store lets
+exactly one writer insert a given ``_id`` (a duplicate-key answer means someone else wrote
+it first), which is the only atomic step FerretDB 1.24 offers (its updates read and write
+the document back, so concurrent ones can lose each other). The claim holds the event to
+publish until it is marked published, so that if its writer dies in between, the next
+writer of the article publishes that same event (same id) instead of losing it.
+
+The head document of an article records the latest version marked published; it is a hint
+that may lag behind (a writer that died before writing it, or two marks at once), so readers
+probe the versions after it. Articles ingested before claims existed have only a head, read
+as their published latest version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from newswire_contracts import ArticleIngested
+from newswire_platform import store_errors
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from newswire_ingest.domain.versions import VersionRecord, claim_id
+
+__all__ = ["ArticleVersions", "Claim"]
+
+HEADS_COLLECTION = "ingest_articles"
+VERSIONS_COLLECTION = "ingest_article_versions"
+
+
+class Claim:
+    """A version claimed for publication: the record, and the event it publishes."""
+
+    def __init__(self, record: VersionRecord, article: ArticleIngested) -> None:
+        self.record = record
+        self.article = article
+
+
+def _record(document: dict[str, Any]) -> VersionRecord:
+    return VersionRecord(
+        article_id=document["article_id"],
+        url=document["url"],
+        version=document["version"],
+        content_hash=document["content_hash"],
+        summary_only=document.get("summary_only", False),
+        edit_version=document.get("edit_version", document["version"]),
+        feed_id=document.get("feed_id"),
+        published=document.get("published", False),
+        claimed_at=document["claimed_at"],
+        event_id=document["event_id"],
+    )
+
+
+class ArticleVersions:
+    def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
+        self._heads = database[HEADS_COLLECTION]
+        self._versions = database[VERSIONS_COLLECTION]
+
+    async def latest(
+        self, article_id: str, *, from_version: int | None = None
+    ) -> VersionRecord | None:
+        """The latest version claimed (published or not), probing upwards from
+        ``from_version`` (a version known to exist, or 0 when none was a moment ago), else
+        from the head."""
+        start = from_version
+        legacy: VersionRecord | None = None
+        if start is None:
+            with store_errors():
+                head = await self._heads.find_one({"_id": article_id})
+            start = head.get("version", 0) if head else 0
+            if head and "content_hash" in head and "claimed_at" not in head:
+                legacy = VersionRecord(
+                    article_id=article_id,
+                    url=head.get("url", ""),
+                    version=head["version"],
+                    content_hash=head["content_hash"],
+                    summary_only=False,
+                    edit_version=head["version"],
+                    feed_id=None,
+                    published=True,
+                    claimed_at=head.get("last_seen") or datetime.min,
+                    event_id="",
+                )
+        found: VersionRecord | None = None
+        version = max(1, start)
+        while True:
+            record = await self.get(article_id, version)
+            if record is None:
+                break
+            found, version = record, version + 1
+        if found is None and legacy is not None and legacy.version >= start:
+            return legacy
+        if found is None and start > 1:
+            # The hint was ahead of what exists (a claim given up): walk down to the latest.
+            for version in range(start - 1, 0, -1):
+                found = await self.get(article_id, version)
+                if found is not None:
+                    break
+        return found
+
+    async def get(self, article_id: str, version: int) -> VersionRecord | None:
+        with store_errors():
+            document = await self._versions.find_one(
+                {"_id": claim_id(article_id, version)}, projection={"event": 0}
+            )
+        return _record(document) if document else None
+
+    async def claim(self, record: VersionRecord, article: ArticleIngested) -> bool:
+        """Claim ``record``'s version for ``article``; False when another writer has it."""
+        document = {
+            "_id": record.claim_id,
+            "article_id": record.article_id,
+            "version": record.version,
+            "content_hash": record.content_hash,
+            "summary_only": record.summary_only,
+            "edit_version": record.edit_version,
+            "feed_id": record.feed_id,
+            "published": False,
+            "claimed_at": record.claimed_at,
+            "event_id": record.event_id,
+            "url": record.url,
+            "event": article.model_dump(mode="json"),
+        }
+        with store_errors():
+            try:
+                await self._versions.insert_one(document)
+            except DuplicateKeyError:
+                return False
+        return True
+
+    async def claimed_event(self, record: VersionRecord) -> ArticleIngested | None:
+        """The event a claim is to publish (None once it is marked published)."""
+        with store_errors():
+            document = await self._versions.find_one(
+                {"_id": record.claim_id}, projection={"event": 1}
+            )
+        if not document or not document.get("event"):
+            return None
+        return ArticleIngested.model_validate(document["event"], strict=False)
+
+    async def mark_published(self, record: VersionRecord, *, url: str, now: datetime) -> None:
+        """The claim's event is acknowledged by Kafka: drop the event, move the head on."""
+        with store_errors():
+            await self._versions.update_one(
+                {"_id": record.claim_id},
+                {"$set": {"published": True, "published_at": now}, "$unset": {"event": ""}},
+            )
+            head = {"$max": {"version": record.version}, "$set": {"url": url, "updated_at": now}}
+            try:
+                await self._heads.update_one({"_id": record.article_id}, head, upsert=True)
+            except DuplicateKeyError:  # another version's mark created the head meanwhile
+                await self._heads.update_one({"_id": record.article_id}, head)
+
+    async def release(self, record: VersionRecord) -> None:
+        """Give up a claim whose event could not be published, so the next writer claims
+        the version afresh rather than waiting for the claim to go stale."""
+        # By _id alone (any other filter scans on FerretDB); a claim published meanwhile by a
+        # writer that took it over must stay.
+        with store_errors():
+            document = await self._versions.find_one(
+                {"_id": record.claim_id}, projection={"published": 1}
+            )
+            if document is not None and not document.get("published"):
+                await self._versions.delete_one({"_id": record.claim_id})
