@@ -68,7 +68,9 @@ def create_broker(
         acks="all",
         enable_idempotence=True,
         max_request_size=settings.kafka_max_message_bytes,
-        compression_type=None if settings.kafka_compression == "none" else settings.kafka_compression,
+        compression_type=None
+        if settings.kafka_compression == "none"
+        else settings.kafka_compression,
         linger_ms=settings.kafka_linger_ms,
         max_batch_size=256 * 1024,
         request_timeout_ms=30_000,
