@@ -44,12 +44,14 @@ from newswire_ingest.config import IngestSettings
 from newswire_platform.kafka import ensure_topics
 from newswire_platform.lag import LagMonitor
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from tqdm import tqdm
 
+from .baseline import baseline_python
 from .stack import BenchStack, infrastructure, process_cpu_seconds, service_stack
 
 CORPUS = Path(__file__).parents[1] / "data" / "news-cluster" / "data"
-RATES = (2.0, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0, 13.0, 17.0)
+RATES = (2.0, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0, 13.0, 17.0, 20.0, 24.0, 28.0, 33.0, 40.0)
 STEP_SECONDS = 30.0
 GRACE_SECONDS = 30.0
 LATENCY_SECONDS = 40.0
@@ -57,7 +59,11 @@ LATENCY_SHARES = (0.25, 0.5, 0.8)
 PLUMBING_MESSAGES = 3_000
 SERVICES = ("ingest", "enrich", "relate")
 STAGES = (topics.ARTICLES_INGESTED, topics.ARTICLES_ENRICHED, topics.ARTICLES_RELATED)
-STEPS = len(RATES) + len(LATENCY_SHARES) + 3
+BASELINE = "3b69c39"
+"""The commit before the work on throughput (issue 16): its services run in the same run, from a
+git worktree (bench.baseline), so that the speed-up is a ratio measured on one machine at one
+time. ``NEWSWIRE_BENCH_BASELINE`` names another; ``none`` skips it."""
+STEPS = 2 * (len(RATES) + len(LATENCY_SHARES) + 1) + 2
 
 
 def _raw_corpus() -> list[dict[str, Any]]:
@@ -313,14 +319,15 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     return {name: process_cpu_seconds(pid) for name, pid in pids.items()}
 
 
-async def newswire(progress: tqdm[Any]) -> dict[str, Any]:
+async def newswire(progress: tqdm[Any], python: Path | None = None) -> dict[str, Any]:
+    """The figures of the services of this checkout, or of another's (``python``)."""
     async with infrastructure("pipeline") as bench:
         settings = IngestSettings(
             kafka_bootstrap_servers=bench.settings.kafka_bootstrap_servers,
             topic_prefix=bench.prefix,
         )
         await ensure_topics(settings, topics.ALL_TOPICS)
-        stack = service_stack(bench)
+        stack = service_stack(bench, python=python)
         try:
             await stack.up(list(SERVICES), echo=False)
             return await drive(bench, stack, progress)
@@ -385,6 +392,7 @@ async def drive(bench: BenchStack, stack: Stack, progress: tqdm[Any]) -> dict[st
         await producer.stop()
         await tracker.stop()
     return {
+        "cpu_ms_per_article": sum(c["cpu_ms_per_article"] for c in cost.values()),
         "ramp": ramp,
         "sustained_per_second": sustained,
         "saturated_output_per_second": saturated,
@@ -416,25 +424,24 @@ async def plumbing(progress: tqdm[Any]) -> dict[str, Any]:
         progress.update(1)
         raw = await raw_drain(bench, topic, len(messages))
         bootstrap = bench.settings.kafka_bootstrap_servers
-        bare = await app_drain([bootstrap, topic, f"{bench.prefix}bare", str(len(messages))])
-        stored = await app_drain(
-            [
-                bootstrap,
-                topic,
-                f"{bench.prefix}stored",
-                str(len(messages)),
-                bench.settings.mongodb_url,
-                bench.database,
-            ]
-        )
+        store = [bench.settings.mongodb_url, bench.database]
+        drains = {}
+        for name, mode, with_store in (
+            ("faststream_per_second", "message", False),
+            ("faststream_and_store_per_second", "message", True),
+            ("faststream_batch_and_bulk_store_per_second", "batch", True),
+        ):
+            group = f"{bench.prefix}{name}"
+            drains[name] = await app_drain(
+                [mode, bootstrap, topic, group, str(len(messages)), *(store if with_store else [])]
+            )
         progress.update(1)
     return {
         "messages": len(messages),
         "mean_message_bytes": statistics.mean(len(m.value) for m in messages),
         "raw_producer_per_second": produced,
         "raw_consumer_per_second": raw,
-        "faststream_per_second": bare,
-        "faststream_and_store_per_second": stored,
+        **drains,
     }
 
 
@@ -478,10 +485,59 @@ async def app_drain(args: list[str]) -> float:
     return (seen["count"] - 1) / ((seen["last"] - seen["first"]) / 1e9)
 
 
+class BenchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_BENCH_")
+
+    baseline: str = BASELINE
+
+
 def run(progress: tqdm[Any]) -> tuple[dict[str, Any], str]:
     figures = asyncio.run(newswire(progress))
+    revision = BenchSettings().baseline
+    if revision != "none":
+        baseline = asyncio.run(newswire(progress, baseline_python(revision)))
+        figures["baseline"] = {"commit": revision, **baseline}
+    else:
+        progress.update(len(RATES) + len(LATENCY_SHARES) + 1)
     figures["plumbing"] = asyncio.run(plumbing(progress))
     return figures, table(figures)
+
+
+def p99_at_half(f: dict[str, Any]) -> float:
+    half = min(f["latency"], key=lambda r: abs(r["share"] - 0.5))
+    return half["end_to_end_seconds"]["p99"]
+
+
+def baseline_table(f: dict[str, Any]) -> list[str]:
+    """Now beside the commit before the throughput work, both measured in this run."""
+    if "baseline" not in f:
+        return []
+    b = f["baseline"]
+    rows = [
+        ("sustained articles/s", f["sustained_per_second"], b["sustained_per_second"]),
+        ("CPU ms per article, all processes", f["cpu_ms_per_article"], b["cpu_ms_per_article"]),
+        ("p99 submission→readable at ~50 % of sustained, s", p99_at_half(f), p99_at_half(b)),
+        *(
+            (
+                f"CPU ms per article, {name}",
+                c["cpu_ms_per_article"],
+                b["cost"][name]["cpu_ms_per_article"],
+            )
+            for name, c in f["cost"].items()
+            if name in b["cost"]
+        ),
+    ]
+    return [
+        f"## Now against the baseline (commit `{b['commit']}`, same run)",
+        "",
+        "| measure | now | baseline | now / baseline |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {what} | {now:.2f} | {then:.2f} | {now / then if then else float('nan'):.2f} |"
+            for what, now, then in rows
+        ),
+        "",
+    ]
 
 
 def table(f: dict[str, Any]) -> str:
@@ -513,8 +569,10 @@ def table(f: dict[str, Any]) -> str:
         for name, c in f["cost"].items()
     ]
     stored = p["faststream_and_store_per_second"]
+    bulk = p["faststream_batch_and_bulk_store_per_second"]
     return "\n".join(
         [
+            *baseline_table(f),
             "## End to end",
             "",
             "Ingest, enrich and relate as processes (one instance each), Kafka (one KRaft node) and "
@@ -554,7 +612,9 @@ def table(f: dict[str, Any]) -> str:
             f"| raw aiokafka consumer (commit per batch) | {p['raw_consumer_per_second']:,.0f} |",
             f"| FastStream app, commit per message, no store | {p['faststream_per_second']:,.0f} |",
             f"| FastStream app, commit per message, upsert by key into FerretDB | {stored:,.0f} |",
+            f"| FastStream app, batches of up to 500, one unordered bulk write and one commit per batch | {bulk:,.0f} |",
             "",
+            f"Newswire sustained / batch plumbing with bulk store writes: **{sustained / bulk:.3f}**. "
             f"Newswire sustained / plumbing with store: **{sustained / stored:.3f}**. "
             f"Plumbing with store / without: **{stored / p['faststream_per_second']:.2f}**; "
             f"plumbing with store / raw consumer: **{stored / p['raw_consumer_per_second']:.3f}**.",
