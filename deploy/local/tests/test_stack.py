@@ -53,5 +53,10 @@ def test_the_generated_api_key_is_kept(tmp_path: Path) -> None:
 @pytest.mark.integration
 async def test_a_second_up_starts_nothing() -> None:
     # Whatever the session's servers (testcontainers too), this is about the local stack.
-    async with Stack(DevstackSettings()).lease(["kafka", "store"]):
+    stack = Stack(DevstackSettings())
+    async with stack.lease(["kafka", "store"]):
         assert await Stack(DevstackSettings()).up(["kafka", "store"], echo=False) == []
+        async with stack.lease(["kafka", "store"]):
+            pass
+        # Leaving a lease of one's own while holding another (the test session's) stops nothing.
+        assert all(s.pid for s in stack.status() if s.name in ("kafka", "store"))

@@ -151,7 +151,9 @@ class Stack:
             self.settings.run_dir / "leases-started",
         )
         leases.mkdir(parents=True, exist_ok=True)
-        own = leases / str(os.getpid())
+        # One file per lease, named by its holder's pid: a process may hold several (a test
+        # session's and a test's own), and leaving one must not drop the others.
+        own = leases / f"{os.getpid()}-{secrets.token_hex(4)}"
         with _locked(self.settings.run_dir / "leases.lock"):
             started = await self.up(names, echo=False)
             if started:
@@ -164,7 +166,9 @@ class Stack:
             with _locked(self.settings.run_dir / "leases.lock"):
                 own.unlink(missing_ok=True)
                 others = [
-                    lease for lease in leases.iterdir() if Path(f"/proc/{lease.name}").exists()
+                    lease
+                    for lease in leases.iterdir()
+                    if Path(f"/proc/{lease.name.split('-')[0]}").exists()
                 ]
                 if not others and started_file.exists():
                     self.down(started_file.read_text().split(), echo=False)

@@ -157,6 +157,11 @@ class LogReader:
         remaining = {tp for tp in wanted if until is None or begin[tp] < until[tp]}
         if not remaining:
             return
+        if self._group is not None:
+            # Find the group's coordinator before assigning: aiokafka's coordination task
+            # dies for good (AssertionError) when an assignment changes while it is still
+            # looking for one, as on a broker that has just created its offsets topic.
+            await consumer.committed(min(remaining))
         consumer.assign(sorted(remaining))
         for tp in remaining:
             consumer.seek(tp, begin[tp])
