@@ -1,19 +1,13 @@
-"""Talking to the gateway: one client, retries of what is worth retrying, refusals in words,
-and many requests at once behind a progress bar."""
+"""Talking to the gateway: one client, retries of what is worth retrying, refusals in words."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from tqdm import tqdm
 
-__all__ = ["GatewayError", "client", "each", "problem_detail", "refusal", "rejected_lines"]
-
-T = TypeVar("T")
+__all__ = ["GatewayError", "client", "problem_detail", "refusal", "request"]
 
 _RETRY_STATUSES = {429, 502, 503, 504}
 _MAX_ATTEMPTS = 5
@@ -74,37 +68,3 @@ def refusal(response: httpx.Response) -> GatewayError:
     return GatewayError(
         f"{response.status_code} {problem_detail(response)}", status=response.status_code
     )
-
-
-async def each(
-    items: Sequence[T],
-    work: Callable[[T], Awaitable[None]],
-    *,
-    concurrency: int,
-    progress: bool,
-    unit: str,
-    desc: str,
-) -> None:
-    """``work`` on every item, ``concurrency`` at once, with a progress bar."""
-    limit = asyncio.Semaphore(max(1, concurrency))
-    with tqdm(total=len(items), unit=unit, disable=not progress, desc=desc) as bar:
-
-        async def one(item: T) -> None:
-            async with limit:
-                await work(item)
-            bar.update(1)
-
-        await asyncio.gather(*(one(item) for item in items))
-
-
-def rejected_lines(rejected: Sequence[tuple[str, str]], what: str) -> list[str]:
-    """The reasons (most common first), then the first ten rejected ``what`` and why."""
-    if not rejected:
-        return []
-    reasons = Counter(reason for _, reason in rejected)
-    return [
-        "rejected, by reason:",
-        *(f"  {count:5d}  {reason}" for reason, count in reasons.most_common()),
-        f"first rejected {what}:",
-        *(f"  {origin}: {reason}" for origin, reason in rejected[:10]),
-    ]
