@@ -480,7 +480,11 @@ async def app_drain(args: list[str]) -> float:
         stderr=asyncio.subprocess.DEVNULL,
         cwd=Path(__file__).parents[1],
     )
-    out, _ = await asyncio.wait_for(process.communicate(), timeout=600)
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=300)
+    except TimeoutError:
+        process.kill()
+        raise
     seen = json.loads(out.decode().strip().splitlines()[-1])
     return (seen["count"] - 1) / ((seen["last"] - seen["first"]) / 1e9)
 
@@ -501,7 +505,7 @@ def run(progress: tqdm[Any]) -> tuple[dict[str, Any], str]:
         progress.update(len(RATES) + len(LATENCY_SHARES) + 1)
     try:
         figures["plumbing"] = asyncio.run(plumbing(progress))
-    except (TimeoutError, OSError, ValueError) as exc:
+    except Exception as exc:
         # Twenty minutes of pipeline figures are not thrown away for a failed side measure.
         figures["plumbing"] = {"error": repr(exc)}
     return figures, table(figures)

@@ -23,6 +23,8 @@ from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pymongo import AsyncMongoClient, ReplaceOne
 
+BULK_CHUNK = 20
+
 
 def build(
     mode: str, bootstrap: str, topic: str, group: str, count: int, store: tuple[str, str] | None
@@ -58,15 +60,14 @@ def build(
             records = message.raw_message
             records = records if isinstance(records, tuple) else (records,)
             if client is not None:
-                await collection.bulk_write(
-                    [
-                        ReplaceOne(
-                            {"_id": (r.key or b"").decode()}, json.loads(r.value), upsert=True
-                        )
-                        for r in records
-                    ],
-                    ordered=False,
-                )
+                writes = [
+                    ReplaceOne({"_id": (r.key or b"").decode()}, json.loads(r.value), upsert=True)
+                    for r in records
+                ]
+                # FerretDB 1.24 stops answering (every client, until restarted) when one bulk
+                # write replaces 100 documents that exist already; 20 are fine.
+                for at in range(0, len(writes), BULK_CHUNK):
+                    await collection.bulk_write(writes[at : at + BULK_CHUNK], ordered=False)
             handled(len(records))
 
     else:
