@@ -116,7 +116,9 @@ class IndexReader:
         except InvalidEventError:
             return  # the owner dead-letters it
         try:
-            self.relator.add(article)
+            # Stories are placed when next read, the whole start-up replay in one pass in
+            # key order (the partitions' interleaving would make many arrivals late).
+            self.relator.add(article, defer_stories=True)
         except Exception:
             # One article must not stop the index; its owner will fail on it too and say why.
             log.exception("article not indexed", extra={"article_id": article.id})

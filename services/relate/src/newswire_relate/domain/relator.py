@@ -1,5 +1,8 @@
 """The relation engine: articles in, related lists and stories out. No I/O.
 
+Related lists come from the relation graph; stories from the story pass over it (see
+stories.py), which ends the same whatever the order articles arrive in.
+
 Every relate instance feeds every enriched article into its own Relator (from Kafka); all
 of them reach the same state. The consumer group only decides which instance writes which
 article and story.
@@ -17,6 +20,7 @@ from .features import Features, features_of
 from .graph import Changes, RelationGraph
 from .index import CandidateIndex
 from .scoring import Weights, relation_between
+from .stories import Neighbour, StoryClusterer, StoryParams, story_article
 
 __all__ = ["Relator", "StorySummary", "Touched"]
 
@@ -45,6 +49,7 @@ class Relator:
         self,
         weights: Weights | None = None,
         *,
+        stories: StoryParams | None = None,
         window_days: int = 14,
         keep: int = 20,
         remembered: int = 100_000,
@@ -52,6 +57,9 @@ class Relator:
         self.weights = weights or Weights()
         self.index = CandidateIndex(window_days=window_days)
         self.graph = RelationGraph(self.index, keep=keep)
+        self.stories = StoryClusterer(stories or StoryParams(), self._neighbours)
+        # Articles indexed but not yet placed in a story (``defer_stories``), in arrival order.
+        self._pending: dict[str, None] = {}
         # What each article's arrival changed, until its owner has written it down.
         self._changes: OrderedDict[str, Changes] = OrderedDict()
         self._remembered = remembered
@@ -59,18 +67,19 @@ class Relator:
     def __len__(self) -> int:
         return len(self.index)
 
-    def add(self, article: ArticleEnriched) -> Changes:
-        return self.add_features(features_of(article))
+    def add(self, article: ArticleEnriched, *, defer_stories: bool = False) -> Changes:
+        return self.add_features(features_of(article), defer_stories=defer_stories)
 
-    def add_features(self, features: Features) -> Changes:
+    def add_features(self, features: Features, *, defer_stories: bool = False) -> Changes:
+        """Relate an arrival. With ``defer_stories`` its story is decided when stories are
+        next read, with every other deferred article, in key order: a start-up replay, read
+        from the partitions in whatever interleaving, then costs one pass with no rollback."""
         slot, _ = self.index.add(features)
         relations = [
             (other, relation_between(features, self.index.articles[other], self.weights))
             for other in self.index.candidates(slot)
         ]
-        changes = self.graph.add(
-            slot, relations, story_min=self.weights.story_min, related_min=self.weights.related_min
-        )
+        changes = self.graph.add(slot, relations, related_min=self.weights.related_min)
         # An event delivered twice is indexed twice, the second time changing nothing: what
         # the first arrival changed must still reach the writer of the article.
         earlier = self._changes.get(features.id)
@@ -78,25 +87,57 @@ class Relator:
             changes.related |= earlier.related
             changes.stories |= earlier.stories
             changes.moved |= earlier.moved
-            changes.absorbed = {**earlier.absorbed, **changes.absorbed}
         self._changes[features.id] = changes
         self._changes.move_to_end(features.id)
         while len(self._changes) > self._remembered:
             self._changes.popitem(last=False)
+        self._pending[features.id] = None
+        if not defer_stories:
+            self.settle_stories()
         return changes
 
     def load(self, features: Features) -> None:
-        """File an article without relating it (for building large benchmark corpora)."""
+        """File an article without relating it (for building large benchmark corpora); it
+        gets a story of its own, which later articles can join."""
         slot, new = self.index.add(features)
         if new:
-            self.graph.add(
-                slot, [], story_min=self.weights.story_min, related_min=self.weights.related_min
-            )
+            self.graph.add(slot, [], related_min=self.weights.related_min)
+            self.stories.add(story_article(features))
+
+    def settle_stories(self) -> None:
+        """Place every deferred article in its story, in key order, each recording the
+        story changes it caused."""
+        if not self._pending:
+            return
+        articles, slot_of = self.index.articles, self.index.slot_of
+        pending = sorted(
+            (articles[slot_of[i]] for i in self._pending), key=lambda f: (f.time, f.id)
+        )
+        story_of = self.stories.story_of
+        for features in pending:
+            moved = self.stories.add(story_article(features))
+            del self._pending[features.id]
+            changes = self._changes.get(features.id)
+            if changes is None:  # forgotten already (more than ``remembered`` since)
+                continue
+            for member, before in moved.items():
+                changes.moved.add(slot_of[member])
+                changes.stories.add(slot_of[story_of[member]])
+                if before is not None:
+                    changes.stories.add(slot_of[before])
+
+    def _neighbours(self, article_id: str) -> list[Neighbour]:
+        articles = self.index.articles
+        return [
+            (articles[other].id, relation.score, relation.duplicate)
+            for other, relation in self.graph.relations(self.index.slot_of[article_id]).items()
+        ]
 
     def knows(self, article_id: str) -> bool:
         return article_id in self.index.slot_of
 
     def changes_caused_by(self, article_id: str) -> Changes | None:
+        self.settle_stories()
         return self._changes.get(article_id)
 
     def touched_by(self, article_id: str, *, replayed: bool = False) -> Touched:
@@ -109,11 +150,11 @@ class Relator:
         """
         slot = self.index.slot_of[article_id]
         articles = self.neighbours(article_id)
-        stories = {self.graph.story_of(slot)}
         changes = self.changes_caused_by(article_id)
+        stories = {self.index.slot_of[self.story_id(article_id)]}
         if changes is not None:
             articles |= changes.related | changes.moved
-            stories |= changes.stories | set(changes.absorbed)
+            stories |= changes.stories
         if replayed:
             articles.update(self.story_members(article_id))
         articles.discard(slot)
@@ -129,7 +170,8 @@ class Relator:
 
     def story_members(self, article_id: str) -> list[int]:
         """Slots of every article in this article's story."""
-        return list(self.graph.members[self.graph.story_of(self.index.slot_of[article_id])])
+        members = self.stories.stories[self.story_id(article_id)].members
+        return [self.index.slot_of[m] for m in members]
 
     def id_of(self, slot: int) -> str:
         return self.index.articles[slot].id
@@ -167,15 +209,19 @@ class Relator:
         return min(earlier, key=lambda f: (f.time, f.id)).id if earlier else None
 
     def story_id(self, article_id: str) -> str:
-        return self.id_of(self.graph.story_of(self.index.slot_of[article_id]))
+        """The id of the article's story: its earliest article by (time, id)."""
+        self.settle_stories()
+        return self.stories.story_of[article_id]
 
     def story(self, story_id: str) -> StorySummary | None:
         """The story of that id, or None if it merged into another (see story_id)."""
-        slot = self.index.slot_of.get(story_id)
-        if slot is None or self.graph.story_of(slot) != slot:
+        self.settle_stories()
+        story = self.stories.stories.get(story_id)
+        if story is None:
             return None
+        index = self.index
         members = sorted(
-            (self.index.articles[s] for s in self.graph.members[slot]), key=lambda f: (f.time, f.id)
+            (index.articles[index.slot_of[m]] for m in story.members), key=lambda f: (f.time, f.id)
         )
         weights: Counter[str] = Counter()
         for features in members:

@@ -24,7 +24,6 @@ class Weights:
     decay_days: float = 7.0
     """Time apart that takes the similarity down to about 60 % (exp(-1/2))."""
     related_min: float = 0.05
-    story_min: float = 0.15
     duplicate_min: float = 0.6
     """Estimated Jaccard of 5-word shingles above which two texts are one text."""
 
