@@ -208,6 +208,10 @@ def test_rollbacks_reach_the_canonical_pass_bit_for_bit(seed: int) -> None:
         assert shuffled.redone > 0
         assert state(shuffled) == expected
         assert shuffled.story_of == in_order.story_of
+        batched = StoryClusterer(STRESS, lambda i: neighbours[i])
+        for start in range(0, len(order), 7):  # as a handler batch: one rollback each
+            batched.add_many(order[start : start + 7])
+        assert state(batched) == expected
 
 
 def test_a_new_version_is_placed_as_if_it_had_always_been_so() -> None:

@@ -105,26 +105,29 @@ class Relator:
             self.stories.add(story_article(features))
 
     def settle_stories(self) -> None:
-        """Place every deferred article in its story, in key order, each recording the
-        story changes it caused."""
+        """Place every deferred article in its story, in key order with one rollback at
+        most. Each new article's own placement is recorded as its change; articles already
+        placed that moved are recorded as changes of every article of the batch (a batch is
+        one article, except while deferred)."""
         if not self._pending:
             return
         articles, slot_of = self.index.articles, self.index.slot_of
-        pending = sorted(
-            (articles[slot_of[i]] for i in self._pending), key=lambda f: (f.time, f.id)
-        )
+        batch = [story_article(articles[slot_of[i]]) for i in self._pending]
+        moved = self.stories.add_many(batch)
+        self._pending.clear()
         story_of = self.stories.story_of
-        for features in pending:
-            moved = self.stories.add(story_article(features))
-            del self._pending[features.id]
-            changes = self._changes.get(features.id)
-            if changes is None:  # forgotten already (more than ``remembered`` since)
+        changed = [c for c in (self._changes.get(a.id) for a in batch) if c is not None]
+        for member, before in moved.items():
+            slot, now = slot_of[member], slot_of[story_of[member]]
+            if before is None:  # placed for the first time: its own arrival's change
+                own = self._changes.get(member)
+                if own is not None:
+                    own.moved.add(slot)
+                    own.stories.add(now)
                 continue
-            for member, before in moved.items():
-                changes.moved.add(slot_of[member])
-                changes.stories.add(slot_of[story_of[member]])
-                if before is not None:
-                    changes.stories.add(slot_of[before])
+            for changes in changed:
+                changes.moved.add(slot)
+                changes.stories |= {now, slot_of[before]}
 
     def _neighbours(self, article_id: str) -> list[Neighbour]:
         articles = self.index.articles

@@ -321,17 +321,27 @@ class StoryClusterer:
     def add(self, article: StoryArticle) -> dict[str, str | None]:
         """Process an arrival; every article whose story it changed (itself included), with
         its story before (None for the new article): their owners write them again."""
+        return self.add_many([article])
+
+    def add_many(self, batch: list[StoryArticle]) -> dict[str, str | None]:
+        """Process arrivals together: one rollback to the earliest key among them, then every
+        undone or new decision in key order. The same stories as adding them one by one."""
         self._before = {}
-        old = self.articles.get(article.id)
-        if old == article:
-            return {}  # a repeat changes nothing: the pass is a function of the set
-        start = article.key if old is None else min(article.key, old.key)
+        batch = [a for a in batch if self.articles.get(a.id) != a]  # a repeat changes nothing
+        if not batch:
+            return {}
+        starts = []
+        for article in batch:
+            old = self.articles.get(article.id)
+            starts.append(article.key if old is None else min(article.key, old.key))
+        start = min(starts)
         undone = self._rollback(start) if self._keys and start <= self._keys[-1] else []
-        self.articles[article.id] = article
-        redo = sorted({self.articles[k[-1]].key for k in undone} | {article.key})
+        for article in batch:
+            self.articles[article.id] = article
+        redo = sorted({self.articles[k[-1]].key for k in undone} | {a.key for a in batch})
         for key in redo:
             self._decide(self.articles[key[-1]])
-        self.redone += len(redo) - 1
+        self.redone += len(redo) - len({a.id for a in batch})
         return {m: old for m, old in self._before.items() if self.story_of.get(m) != old}
 
     def _set(self, article_id: str, root: str) -> None:
