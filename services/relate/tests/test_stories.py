@@ -225,3 +225,52 @@ def test_a_new_version_is_placed_as_if_it_had_always_been_so() -> None:
     for a in [moved_back, *arts[:5], *arts[6:]]:
         fresh.add(a)
     assert state(first) == state(fresh)
+
+
+def test_a_story_has_a_representative_title_its_names_and_a_timeline() -> None:
+    from newswire_relate.domain.documents import story_document
+
+    chile, sulawesi, bridge = quakes()
+    relator = built([*chile, *sulawesi, bridge])
+    story = relator.story(chile[0].id)
+    assert story is not None
+    assert story.representative in {a.id for a in chile}
+    assert story.title == next(a.title for a in chile if a.id == story.representative)
+    assert story.places[:2] == ("Chile", "Valparaiso")
+    assert story.people == ("Gabriel Boric",)
+    assert story.organisations == ()
+    assert story.first_seen == T0
+    assert story.article_ids[: len(chile)] == tuple(a.id for a in chile), "in time order"
+    long = "Valparaiso shook. " * 80
+    document = story_document(relator, story, T0, long)
+    assert document.summary.endswith("…")
+    assert len(document.summary) <= 601
+    assert document.people == ("Gabriel Boric",)
+    assert document.article_count == len(story.article_ids)
+
+
+def test_a_related_list_says_which_entries_are_in_the_same_story() -> None:
+    chile, sulawesi, bridge = quakes()
+    relator = built([*chile, *sulawesi, bridge])
+    mine = relator.story_id(bridge.id)
+    items = relator.related(bridge.id)
+    assert {i.same_story for i in items} == {True, False}, "its story and background"
+    for item in items:
+        assert item.same_story == (relator.story_id(item.id) == mine)
+
+
+def test_whoever_lists_an_article_that_moved_story_is_written_again() -> None:
+    chile, sulawesi, _ = quakes()
+    relator = built([*chile[1:], *sulawesi])
+    changes = relator.add(chile[0])  # late and earliest: its story is renamed after it
+    slots = relator.index.slot_of
+    moved = {relator.id_of(s) for s in changes.moved}
+    assert moved >= {a.id for a in chile}
+    touched = set(relator.touched_by(chile[0].id).articles)
+    for other in chile[1:]:
+        listing = {
+            a.id for a in chile + sulawesi if other.id in {r.id for r in relator.related(a.id)}
+        }
+        assert listing <= touched | {chile[0].id}
+    assert chile[1].id in relator.touched_by(chile[0].id).stories, "the story id it replaced"
+    assert slots[chile[0].id] in changes.stories

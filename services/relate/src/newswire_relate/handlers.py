@@ -165,7 +165,9 @@ async def refresh_story(story_id: str, event_id: str, deps: RelateDependencies) 
     now = deps.clock()
     summary = relator.story(story_id)
     if summary is not None:
-        story, article_ids = story_document(relator, summary, now), summary.article_ids
+        text = await deps.articles.summary_of(summary.representative)
+        story = story_document(relator, summary, now, text)
+        article_ids = summary.article_ids
     else:  # merged into another: say so, so readers of this id find the other
         previous = await deps.stories.get(story_id)
         if previous is None:

@@ -29,11 +29,22 @@ __all__ = ["Relator", "StorySummary", "Touched"]
 class StorySummary:
     id: str
     title: str
+    """Its most representative headline: that of the article nearest the story's centroid."""
+    representative: str
+    """The id of that article (its summary is the story's)."""
     entities: tuple[str, ...]
+    people: tuple[str, ...]
+    places: tuple[str, ...]
+    organisations: tuple[str, ...]
     first_seen: datetime
     last_seen: datetime
     article_ids: tuple[str, ...]
-    """In time order."""
+    """In time order: the story's timeline."""
+
+
+# Who, where and which organisations a story is about, by entity type.
+_GROUPS = {"PERSON": "people", "GPE": "places", "LOC": "places", "ORG": "organisations"}
+TOP_NAMES = 5
 
 
 @dataclass(frozen=True)
@@ -158,6 +169,9 @@ class Relator:
         if changes is not None:
             articles |= changes.related | changes.moved
             stories |= changes.stories
+            # Whoever lists a moved article says whether it is in their story: they change too.
+            for moved in changes.moved - {slot}:
+                articles |= self.graph.related_to(moved)
         if replayed:
             articles.update(self.story_members(article_id))
         articles.discard(slot)
@@ -180,6 +194,10 @@ class Relator:
         return self.index.articles[slot].id
 
     def related(self, article_id: str, limit: int = 20) -> tuple[RelatedArticle, ...]:
+        """Best first, each saying whether it is in the article's story (or background)."""
+        self.settle_stories()
+        story_of = self.stories.story_of
+        story = story_of[article_id]
         slot = self.index.slot_of[article_id]
         items = []
         for negative_score, _, other in self.graph.related.get(slot, [])[:limit]:
@@ -195,6 +213,7 @@ class Relator:
                     score=-negative_score,
                     relation="duplicate" if relation.duplicate else "related",
                     shared_entities=relation.shared_entities,
+                    same_story=story_of.get(features.id) == story,
                 )
             )
         return tuple(items)
@@ -227,16 +246,29 @@ class Relator:
             (index.articles[index.slot_of[m]] for m in story.members), key=lambda f: (f.time, f.id)
         )
         weights: Counter[str] = Counter()
+        groups: dict[str, Counter[str]] = {g: Counter() for g in set(_GROUPS.values())}
         for features in members:
             for key, salience in features.entities.items():
-                if not key.startswith("NORP:"):
-                    weights[key.split(":", 1)[1]] += salience
+                kind, name = key.split(":", 1)
+                if kind != "NORP":
+                    weights[name] += salience
+                if kind in _GROUPS:
+                    groups[_GROUPS[kind]][name] += salience
+
+        def top(counts: Counter[str], n: int) -> tuple[str, ...]:
+            return tuple(
+                name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+            )
+
+        representative = self.stories.representative(story_id)
         return StorySummary(
             id=story_id,
-            title=members[0].title,
-            entities=tuple(
-                name for name, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-            ),
+            title=index.articles[index.slot_of[representative]].title,
+            representative=representative,
+            entities=top(weights, 10),
+            people=top(groups["people"], TOP_NAMES),
+            places=top(groups["places"], TOP_NAMES),
+            organisations=top(groups["organisations"], TOP_NAMES),
             first_seen=datetime.fromtimestamp(members[0].time, UTC),
             last_seen=datetime.fromtimestamp(members[-1].time, UTC),
             article_ids=tuple(f.id for f in members),

@@ -344,6 +344,20 @@ class StoryClusterer:
         self.redone += len(redo) - len({a.id for a in batch})
         return {m: old for m, old in self._before.items() if self.story_of.get(m) != old}
 
+    def representative(self, root: str, upto: int = 500) -> str:
+        """The member nearest the story's centroid (text and entity words), earliest on ties;
+        among its first ``upto`` members by key (bounds the work)."""
+        story = self.stories[root]
+        members = sorted((self.articles[m] for m in story.members), key=lambda a: a.key)[:upto]
+        p = self.params
+        scores = [
+            p.text * _cos(a.terms, a.terms_norm2, story.terms, story.terms_norm2)
+            + p.tokens * _cos(a.tokens, a.tokens_norm2, story.tokens, story.tokens_norm2)
+            for a in members
+        ]
+        best = max(range(len(members)), key=lambda i: (scores[i], -i))
+        return members[best].id
+
     def _set(self, article_id: str, root: str) -> None:
         if article_id not in self._before:
             self._before[article_id] = self.story_of.get(article_id)
