@@ -84,14 +84,20 @@ def _raw(name: str) -> list[tuple[ArticleIngested, str, str]]:
     return items
 
 
-def load(name: str) -> Corpus:
-    """The corpus, enriched (cached by the enrich code and the corpus's urls)."""
-    items = _raw(name)
+def enriched_path(name: str, items: list[tuple[ArticleIngested, str, str]] | None = None) -> Path:
+    """Where the enriched corpus is cached (by the enrich code and the corpus's urls)."""
+    items = items if items is not None else _raw(name)
     digest = hashlib.sha256()
     for path in sorted((ROOT / "services" / "enrich" / "src").rglob("*.py")):
         digest.update(path.read_bytes())
     digest.update(json.dumps([a.url for a, _, _ in items]).encode())
-    cache = CACHE / f"{name}-enriched-{digest.hexdigest()[:16]}.jsonl"
+    return CACHE / f"{name}-enriched-{digest.hexdigest()[:16]}.jsonl"
+
+
+def load(name: str) -> Corpus:
+    """The corpus, enriched (cached)."""
+    items = _raw(name)
+    cache = enriched_path(name, items)
     if not cache.exists():
         from newswire_enrich.adapters.language import LanguageIdentifier
         from newswire_enrich.adapters.nlp import Pipelines

@@ -71,7 +71,7 @@ def prepare(name: str) -> Prepared:
     relator = Relator()
     for article in corpus.articles:
         relator.add(article, defer_stories=True)  # relations only: stories are ours
-    articles = [story_article(f) for f in relator.index.articles]
+    articles = [story_article(f, entities=False) for f in relator.index.articles]
     timed = any(a.time is not None for a in articles)
     return Prepared(corpus, articles, relator._neighbours, timed)
 
@@ -135,12 +135,17 @@ def folds(corpus: corpora.Corpus) -> list[list[int]]:
     return out
 
 
-def settings() -> list[dict[str, Any]]:
-    keys = [*GRID, *TIME_GRID]
+TIME_KEYS = frozenset(TIME_GRID)
+
+
+def settings(
+    grid: dict[str, list[Any]] = GRID, time_grid: dict[str, list[Any]] = TIME_GRID
+) -> list[dict[str, Any]]:
+    keys = [*grid, *time_grid]
     out = []
-    for combo in itertools.product(*(GRID | TIME_GRID).values()):
+    for combo in itertools.product(*(grid | time_grid).values()):
         s = dict(zip(keys, combo, strict=True))
-        if s["split_max"] == -1.0 and s["split_min_size"] != GRID["split_min_size"][0]:
+        if s["split_max"] == -1.0 and s["split_min_size"] != grid["split_min_size"][0]:
             continue  # no split test: its size is moot
         if s["merge_min"] <= s["split_max"]:
             continue  # a split would be merged straight back
@@ -152,13 +157,13 @@ def _name(setting: dict[str, Any]) -> str:
     return json.dumps(setting, sort_keys=True)
 
 
-def neighbourhoods(grid: list[dict[str, Any]]) -> list[list[int]]:
+def neighbourhoods(grid: list[dict[str, Any]], steps: dict[str, list[Any]]) -> list[list[int]]:
     """For each setting, itself and the settings one grid step away in one parameter."""
     at = {_name(s): i for i, s in enumerate(grid)}
     out = []
     for s in grid:
         near = [at[_name(s)]]
-        for param, values in (GRID | TIME_GRID).items():
+        for param, values in steps.items():
             i = values.index(s[param])
             for j in (i - 1, i + 1):
                 if 0 <= j < len(values):
@@ -180,7 +185,7 @@ def scores(
         rows = []
         started = time.monotonic()
         for n, s in enumerate(grid):
-            key = _name(s if prep.timed else {k: v for k, v in s.items() if k in GRID})
+            key = _name(s if prep.timed else {k: v for k, v in s.items() if k not in TIME_KEYS})
             if key not in cache:
                 runs = [
                     per_article(prep, cluster(prep, params_of(s, prep.timed), salt))
@@ -205,10 +210,13 @@ def cross_validate(
     preps: dict[str, Prepared],
     grid: list[dict[str, Any]],
     table: dict[str, list[tuple[list[float], list[float]]]],
+    steps: dict[str, list[Any]] | None = None,
 ) -> dict[str, Any]:
+    """``steps``: the grid's values per parameter (default: GRID and TIME_GRID)."""
+    steps = steps or GRID | TIME_GRID
     names = list(preps)
     fold_idx = {n: folds(preps[n].corpus) for n in names}
-    near = neighbourhoods(grid)
+    near = neighbourhoods(grid, steps)
 
     def training(f: int) -> list[float]:
         """Each setting's mean F1 over both corpora, on every fold but f (-1: on all)."""
@@ -242,7 +250,7 @@ def cross_validate(
     final = grid[k]
     at = {_name(s): i for i, s in enumerate(grid)}
     sensitivity: dict[str, list[dict[str, Any]]] = {}
-    for param, values in (GRID | TIME_GRID).items():
+    for param, values in steps.items():
         for v in values:
             j = at.get(_name({**final, param: v}))
             if j is not None:

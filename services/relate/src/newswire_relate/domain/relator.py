@@ -20,7 +20,7 @@ from .features import Features, features_of
 from .graph import Changes, RelationGraph
 from .index import CandidateIndex
 from .scoring import Weights, relation_between
-from .stories import Neighbour, StoryClusterer, StoryParams, story_article
+from .stories import Neighbour, StoryArticle, StoryClusterer, StoryParams, story_article
 
 __all__ = ["Relator", "StorySummary", "Touched"]
 
@@ -113,7 +113,7 @@ class Relator:
         slot, new = self.index.add(features)
         if new:
             self.graph.add(slot, [], related_min=self.weights.related_min)
-            self.stories.add(story_article(features))
+            self.stories.add(self._story_article(features))
 
     def settle_stories(self) -> None:
         """Place every deferred article in its story, in key order with one rollback at
@@ -123,7 +123,7 @@ class Relator:
         if not self._pending:
             return
         articles, slot_of = self.index.articles, self.index.slot_of
-        batch = [story_article(articles[slot_of[i]]) for i in self._pending]
+        batch = [self._story_article(articles[slot_of[i]]) for i in self._pending]
         moved = self.stories.add_many(batch)
         self._pending.clear()
         story_of = self.stories.story_of
@@ -139,6 +139,9 @@ class Relator:
             for changes in changed:
                 changes.moved.add(slot)
                 changes.stories |= {now, slot_of[before]}
+
+    def _story_article(self, features: Features) -> StoryArticle:
+        return story_article(features, entities=self.stories.params.entities > 0)
 
     def _neighbours(self, article_id: str) -> list[Neighbour]:
         articles = self.index.articles

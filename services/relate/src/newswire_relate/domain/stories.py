@@ -156,25 +156,27 @@ def entity_words(entities: dict[str, float]) -> dict[str, float]:
     return {k: w / norm for k, w in out.items()}
 
 
-def story_article(f: Features) -> StoryArticle:
-    """The story pass's view of an article (its time only when it was published with one)."""
-    terms, entities = quantize(f.terms), quantize(f.entities)
+def story_article(f: Features, *, entities: bool = False) -> StoryArticle:
+    """The story pass's view of an article (its time only when it was published with one);
+    its typed entities only when they weigh (``StoryParams.entities``): memory."""
+    terms = quantize(f.terms)
+    typed = quantize(f.entities) if entities else {}
     tokens = quantize(entity_words(f.entities))
     return StoryArticle(
         id=f.id,
         key=(f.time, f.id),
         time=f.time if f.published_at is not None else None,
         terms=terms,
-        entities=entities,
+        entities=typed,
         tokens=tokens,
         keys=f.keys,
         terms_norm2=norm2(terms),
-        entities_norm2=norm2(entities),
+        entities_norm2=norm2(typed),
         tokens_norm2=norm2(tokens),
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class Story:
     root: str
     """Id of its earliest article by key: the story's id."""
