@@ -135,6 +135,17 @@ def test_any_arrival_order_gives_the_same_stories() -> None:
         }
 
 
+def test_a_replay_is_placed_in_steps_with_the_same_stories() -> None:
+    chile, sulawesi, bridge = quakes()
+    everything = [*chile, *sulawesi, bridge]
+    expected = stories_of(built(everything))
+    replay = built(everything[::-1], defer_stories=True)
+    steps = list(replay.settle_in_steps(size=3))
+    assert len(steps) == 3, "nine articles, three at a time"
+    assert replay.stories.redone == 0, "earliest keys first: no step rolls another back"
+    assert stories_of(replay) == expected
+
+
 def synthetic(n: int, seed: int) -> tuple[list[StoryArticle], dict[str, list]]:
     """Articles of a few overlapping vocabularies, and relations between them: enough like
     and unlike each other that joins, merges and splits all happen."""

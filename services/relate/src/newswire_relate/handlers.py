@@ -65,6 +65,7 @@ async def on_batch(records: Sequence[ConsumerRecord[Any, Any]], deps: RelateDepe
             await deps.reader.catch_up()
         except (TimeoutError, KafkaError) as exc:
             raise TransientError(f"relation index not caught up: {exc!r}") from exc
+        await deps.reader.settle_stories()
     failed += await on_articles_enriched(articles.events, deps)
     failed += await on_refresh(refreshes.events, deps)
     for record, error, attempts in failed:

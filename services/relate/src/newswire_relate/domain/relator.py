@@ -11,6 +11,7 @@ article and story.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -120,12 +121,28 @@ class Relator:
         most. Each new article's own placement is recorded as its change; articles already
         placed that moved are recorded as changes of every article of the batch (a batch is
         one article, except while deferred)."""
-        if not self._pending:
-            return
+        if self._pending:
+            self._settle(list(self._pending))
+
+    def settle_in_steps(self, size: int = 1_000) -> Iterator[None]:
+        """The same, ``size`` articles at a time, the earliest keys first (so no step rolls
+        back another), yielding between steps: placing a start-up replay of a million
+        articles takes minutes, and the caller's event loop must keep running meanwhile.
+        Articles deferred during the steps are left for the next call."""
         articles, slot_of = self.index.articles, self.index.slot_of
-        batch = [self._story_article(articles[slot_of[i]]) for i in self._pending]
+        ids = sorted(self._pending, key=lambda i: (articles[slot_of[i]].time, i))
+        for start in range(0, len(ids), size):
+            step = [i for i in ids[start : start + size] if i in self._pending]
+            if step:
+                self._settle(step)
+            yield
+
+    def _settle(self, ids: list[str]) -> None:
+        articles, slot_of = self.index.articles, self.index.slot_of
+        batch = [self._story_article(articles[slot_of[i]]) for i in ids]
         moved = self.stories.add_many(batch)
-        self._pending.clear()
+        for i in ids:
+            del self._pending[i]
         story_of = self.stories.story_of
         changed = [c for c in (self._changes.get(a.id) for a in batch) if c is not None]
         for member, before in moved.items():
