@@ -491,7 +491,7 @@ class StoryClusterer:
         self._tested_log.append((root, story.tested))
         story.tested = n
         members = sorted(story.members, key=lambda m: self.articles[m].key)
-        halves = self._two_means([self.articles[m] for m in members])
+        halves = self._two_means(story, [self.articles[m] for m in members])
         if halves is None:
             return []
         one, two = halves
@@ -511,14 +511,13 @@ class StoryClusterer:
             self._set(m, new_root)
         return [(root, new_root, tuple(cut.members))]
 
-    def _two_means(self, arts: list[StoryArticle]) -> tuple[Story, Story] | None:
-        """Two groups of the articles (in key order): spherical 2-means seeded by the member
-        least like the whole and the member least like that one. A function of the set."""
-        whole = Story(root="")
-        for a in arts:
-            whole.add(a)
+    def _two_means(self, story: Story, arts: list[StoryArticle]) -> tuple[Story, Story] | None:
+        """Two groups of the story's articles (given in key order): spherical 2-means seeded
+        by the member least like the whole and the member least like that one. A function of
+        the set: centres are integer sums, so moving members in and out gives the same bits
+        as building them again."""
         sim = self.similarity
-        first = min(arts, key=lambda a: (sim(a, whole), a.key))
+        first = min(arts, key=lambda a: (sim(a, story), a.key))
         seed = Story(root="")
         seed.add(first)
         second = min((a for a in arts if a is not first), key=lambda a: (sim(a, seed), a.key))
@@ -530,10 +529,16 @@ class StoryClusterer:
             new = [0 if sim(a, centres[0]) >= sim(a, centres[1]) else 1 for a in arts]
             if new == assignment:
                 break
+            if assignment is None:
+                centres = (Story(root=""), Story(root=""))
+                for a, g in zip(arts, new, strict=True):
+                    centres[g].add(a)
+            else:  # only the members that changed sides move
+                for a, was, now in zip(arts, assignment, new, strict=True):
+                    if was != now:
+                        centres[was].add(a, -1)
+                        centres[now].add(a)
             assignment = new
-            centres = (Story(root=""), Story(root=""))
-            for a, g in zip(arts, assignment, strict=True):
-                centres[g].add(a)
             if not centres[0].members or not centres[1].members:
                 return None
         return centres
