@@ -128,3 +128,21 @@ async def test_a_batch_stores_articles_asks_for_refreshes_and_dead_letters_last(
         f"publish relations {older.id}",
         "dead letter 1",
     ]
+
+
+async def test_refreshes_asked_by_several_articles_of_a_batch_are_published_once() -> None:
+    older, first, second = enriched(1), enriched(2), enriched(3)
+    relator = Relator()
+    for article in (older, first, second):
+        relator.add(article)
+    fake = Fakes()
+    policy = DeadLetterPolicy("relate", "relate.dlq", fake)  # type: ignore[arg-type]
+    deps = RelateDependencies(relator, fake, fake, fake, fake, policy, "articles.enriched")  # type: ignore[arg-type]
+    await on_batch(
+        [record("articles.enriched", 0, first), record("articles.enriched", 1, second)], deps
+    )
+    refreshes = [c for c in fake.calls if c.startswith(("publish article", "publish story"))]
+    assert f"publish article {older.id}" in refreshes, "both new articles changed its list"
+    assert len(refreshes) == len(set(refreshes)), refreshes
+    # Asked for after both articles were stored, not between them.
+    assert fake.calls.index(f"save {second.id}") < fake.calls.index(refreshes[0])

@@ -18,7 +18,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from . import topics
-from .urls import InvalidURLError, canonicalize_url
+from .urls import canonicalize_url
 
 __all__ = [
     "MAX_HTML_CHARS",
@@ -62,21 +62,15 @@ Title = Annotated[str, Field(max_length=1_000)]
 SourceName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-def _must_be_canonical(url: str) -> str:
-    try:
-        canonical = canonicalize_url(url)
-    except InvalidURLError as exc:
-        raise ValueError(str(exc)) from exc
-    if canonical != url:
-        raise ValueError(f"URL is not canonical; expected {canonical!r}")
+# canonicalize_url raises InvalidURLError, a ValueError: pydantic reports it as invalid input.
+def _must_be_http_url(url: str) -> str:
+    canonicalize_url(url)
     return url
 
 
-def _must_be_http_url(url: str) -> str:
-    try:
-        canonicalize_url(url)
-    except InvalidURLError as exc:
-        raise ValueError(str(exc)) from exc
+def _must_be_canonical(url: str) -> str:
+    if (canonical := canonicalize_url(url)) != url:
+        raise ValueError(f"URL is not canonical; expected {canonical!r}")
     return url
 
 
@@ -87,8 +81,9 @@ HttpURL = Annotated[str, Field(max_length=2048), AfterValidator(_must_be_http_ur
 class Event(BaseModel):
     """Base of every message on a Newswire topic.
 
-    Subclasses name their CloudEvents ``type`` and their topic, and say which field is the
-    Kafka key (so all events about one article land in one partition, in order).
+    Subclasses name their CloudEvents ``type`` and their topic; the Kafka key is their ``id``
+    unless they say otherwise (so all events about one article land in one partition, in
+    order).
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
@@ -98,7 +93,7 @@ class Event(BaseModel):
 
     def key(self) -> str:
         """The Kafka message key for this event."""
-        raise NotImplementedError
+        return str(getattr(self, "id"))  # noqa: B009 - the base declares no id
 
 
 class IngestArticle(Event):
@@ -233,9 +228,6 @@ class ArticleIngested(ArticleFields, Event):
     event_type: ClassVar[str] = "newswire.article.ingested.v1"
     topic: ClassVar[str] = topics.ARTICLES_INGESTED
 
-    def key(self) -> str:
-        return self.id
-
 
 class Entity(BaseModel):
     """A named entity found in an article."""
@@ -286,9 +278,6 @@ class ArticleEnriched(EnrichmentFields, ArticleFields, Event):
     event_type: ClassVar[str] = "newswire.article.enriched.v1"
     topic: ClassVar[str] = topics.ARTICLES_ENRICHED
 
-    def key(self) -> str:
-        return self.id
-
 
 class RelatedArticle(BaseModel):
     """One entry of an article's related list."""
@@ -327,9 +316,6 @@ class ArticleRelated(Event):
     )
     updated_at: AwareDatetime
 
-    def key(self) -> str:
-        return self.id
-
 
 class StoryUpdated(Event):
     """A story (the articles of every outlet about one event) was created or changed."""
@@ -351,9 +337,6 @@ class StoryUpdated(Event):
         description="Set when this story was found to be part of another: read that one.",
     )
     updated_at: AwareDatetime
-
-    def key(self) -> str:
-        return self.id
 
 
 class CommentPosted(Event):

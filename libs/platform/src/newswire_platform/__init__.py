@@ -23,7 +23,7 @@ from .mongo import (
     store_errors,
     wait_for_mongo,
 )
-from .service import ConsumerParts, consumer_app, consumer_parts, consumer_service, run, serve
+from .service import ConsumerParts, consumer_parts, consumer_service, run, serve
 from .settings import CommaList, ServiceSettings, StoreSettings, split_commas
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
     "batch_event_subscriber",
     "bind",
     "configure_logging",
-    "consumer_app",
     "consumer_parts",
     "consumer_service",
     "create_broker",

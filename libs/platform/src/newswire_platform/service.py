@@ -1,7 +1,7 @@
 """Running a consumer service: start-up order, health and metrics endpoints, shutdown.
 
 Each service's ``main.py`` builds its broker and handlers, then hands them to
-``consumer_app``; ``serve`` runs the result under uvicorn, which turns SIGTERM and
+``consumer_service``; ``serve`` runs the result under uvicorn, which turns SIGTERM and
 SIGINT into an orderly stop (consumers stop fetching, in-flight handlers get
 ``graceful_timeout`` to finish, producers flush).
 """
@@ -31,7 +31,6 @@ from .settings import ServiceSettings
 
 __all__ = [
     "ReadinessCheck",
-    "consumer_app",
     "consumer_service",
     "readiness_handler",
     "run",
@@ -62,65 +61,6 @@ async def _alive(scope: Any) -> AsgiResponse:
     return AsgiResponse(b'{"alive": true}', 200, headers={"content-type": "application/json"})
 
 
-def consumer_app(
-    settings: ServiceSettings,
-    broker: KafkaBroker,
-    *,
-    topics: Iterable[str],
-    on_startup: Iterable[Hook] = (),
-    after_startup: Iterable[Hook] = (),
-    before_shutdown: Iterable[Hook] = (),
-    on_shutdown: Iterable[Hook] = (),
-    checks: Mapping[str, ReadinessCheck] | None = None,
-    title: str,
-    description: str = "",
-) -> AsgiFastStream:
-    """A FastStream ASGI app: waits for Kafka, creates topics, runs hooks, then consumes.
-
-    ``on_startup`` hooks run before the broker starts and ``after_startup`` ones once it
-    consumes and can publish; ``before_shutdown`` hooks run while it can still publish, and
-    ``on_shutdown`` ones (in reverse order) after it has stopped.
-
-    Serves ``/healthz`` (the process runs), ``/readyz`` (Kafka and any extra checks answer)
-    and ``/metrics``.
-    """
-    startup, shutdown, topic_names = tuple(on_startup), tuple(on_shutdown), tuple(topics)
-
-    async def broker_ready() -> bool:
-        return bool(await broker.ping(timeout=2.0))
-
-    @asynccontextmanager
-    async def lifespan() -> AsyncIterator[None]:
-        await wait_for_kafka(settings)
-        await ensure_topics(settings, topic_names)
-        for hook in startup:
-            await hook()
-        log.info("service starting", extra={"topics": [settings.topic(t) for t in topic_names]})
-        try:
-            yield
-        finally:
-            for hook in reversed(shutdown):
-                try:
-                    await hook()
-                except Exception:
-                    log.exception("shutdown hook failed")
-            log.info("service stopped")
-
-    return AsgiFastStream(
-        broker,
-        logger=logging.getLogger(f"newswire.{settings.service_name}.app"),
-        lifespan=lifespan,
-        after_startup=tuple(after_startup),
-        on_shutdown=tuple(before_shutdown),
-        specification=AsyncAPI(broker, title=title, description=description),
-        asgi_routes=[
-            ("/healthz", _alive),
-            ("/readyz", readiness_handler({"kafka": broker_ready, **(checks or {})})),
-            ("/metrics", metrics_asgi_app()),
-        ],
-    )
-
-
 @dataclass(frozen=True)
 class ConsumerParts:
     """A consumer service's broker (with metrics and dead letters) and event publisher."""
@@ -129,10 +69,6 @@ class ConsumerParts:
     publisher: EventPublisher
     dead_letters: DeadLetterProducer
     policy: DeadLetterPolicy
-
-    @property
-    def dead_letter_topic(self) -> str:
-        return self.policy.dead_letter_topic
 
 
 def consumer_parts(settings: ServiceSettings, *, dead_letter_topic: str) -> ConsumerParts:
@@ -159,21 +95,57 @@ def consumer_service(
     title: str,
     description: str = "",
 ) -> AsgiFastStream:
-    """A whole consumer service from its parts and its routers (subscribers)."""
+    """A whole consumer service from its parts and its routers (subscribers), as a FastStream
+    ASGI app: waits for Kafka, creates topics (the dead-letter one too), runs hooks, then
+    consumes.
+
+    ``on_startup`` hooks run before the broker starts and ``after_startup`` ones once it
+    consumes and can publish; ``before_shutdown`` hooks run while it can still publish, and
+    ``on_shutdown`` ones (in reverse order) after it has stopped.
+
+    Serves ``/healthz`` (the process runs), ``/readyz`` (Kafka and any extra checks answer)
+    and ``/metrics``.
+    """
+    broker = parts.broker
     for router in routers:
-        parts.broker.include_router(router)
+        broker.include_router(router)
     lag = LagMonitor(settings)
-    return consumer_app(
-        settings,
-        parts.broker,
-        topics=(*topics, parts.dead_letter_topic),
-        on_startup=(parts.dead_letters.start, *on_startup),
+    startup = (parts.dead_letters.start, *on_startup)
+    shutdown = (parts.dead_letters.stop, *on_shutdown)
+    topic_names = (*topics, parts.policy.dead_letter_topic)
+
+    async def broker_ready() -> bool:
+        return bool(await broker.ping(timeout=2.0))
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        await wait_for_kafka(settings)
+        await ensure_topics(settings, topic_names)
+        for hook in startup:
+            await hook()
+        log.info("service starting", extra={"topics": [settings.topic(t) for t in topic_names]})
+        try:
+            yield
+        finally:
+            for hook in reversed(shutdown):
+                try:
+                    await hook()
+                except Exception:
+                    log.exception("shutdown hook failed")
+            log.info("service stopped")
+
+    return AsgiFastStream(
+        broker,
+        logger=logging.getLogger(f"newswire.{settings.service_name}.app"),
+        lifespan=lifespan,
         after_startup=(*after_startup, lag.start),
-        before_shutdown=(lag.stop, *before_shutdown),
-        on_shutdown=(parts.dead_letters.stop, *on_shutdown),
-        checks=checks,
-        title=title,
-        description=description,
+        on_shutdown=(lag.stop, *before_shutdown),
+        specification=AsyncAPI(broker, title=title, description=description),
+        asgi_routes=[
+            ("/healthz", _alive),
+            ("/readyz", readiness_handler({"kafka": broker_ready, **(checks or {})})),
+            ("/metrics", metrics_asgi_app()),
+        ],
     )
 
 

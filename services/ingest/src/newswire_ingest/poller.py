@@ -355,8 +355,6 @@ class FeedPoller:
             source=article.source,
         )
 
-    # -- pages in the background -----------------------------------------------------
-
 
 def _distinct_links(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
     """The first entry of each link: a feed listing one link twice describes one article."""

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 Failed = list[tuple[ConsumerRecord[Any, Any], BaseException, int]]
 """Records for the dead-letter topic, with the error and the attempts made."""
 
+Refreshes = dict[tuple[str, str], tuple[RelateRefresh, str]]
+"""Refresh requests to publish, by target (kind, id), with their event ids."""
+
 
 @dataclass(frozen=True)
 class RelateDependencies:
@@ -75,13 +78,28 @@ async def on_batch(records: Sequence[ConsumerRecord[Any, Any]], deps: RelateDepe
 async def on_articles_enriched(
     batch: list[Decoded[ArticleEnriched]], deps: RelateDependencies
 ) -> Failed:
-    """Store each article with its relations; what failed for good is returned."""
+    """Store each article with its relations, then ask for the refreshes they need, each
+    once for the whole batch; what failed for good is returned."""
     failed: Failed = []
+    refreshes: Refreshes = {}
     for item in batch:
         replayed = deps.reader.indexed_at_start(item.record.partition, item.record.offset)
         with log_context(article_id=item.event.id, event_id=item.meta.id):
-            work = partial(store_article, item.event, item.meta.id, deps, replayed=replayed)
+            work = partial(
+                store_article, item.event, item.meta.id, deps, refreshes, replayed=replayed
+            )
             failed += await _attempt(work, item.record, deps)
+    # Before the batch is committed: a crash before this point redelivers the articles,
+    # and storing them again asks for the same refreshes.
+    try:
+        await asyncio.gather(
+            *(
+                deps.publisher.publish(request, event_id=event_id)
+                for request, event_id in refreshes.values()
+            )
+        )
+    except KafkaError as exc:
+        raise TransientError(f"refresh requests not published: {exc!r}") from exc
     return failed
 
 
@@ -108,10 +126,15 @@ def coalesce(requests: list[Decoded[RelateRefresh]]) -> list[Decoded[RelateRefre
 
 
 async def store_article(
-    article: ArticleEnriched, event_id: str, deps: RelateDependencies, *, replayed: bool = False
+    article: ArticleEnriched,
+    event_id: str,
+    deps: RelateDependencies,
+    refreshes: Refreshes,
+    *,
+    replayed: bool = False,
 ) -> None:
-    """Store the article with its relations, then ask the writers of every other article or
-    story it changed (see Relator.touched_by) to write theirs again."""
+    """Store the article with its relations, and note in ``refreshes`` every other article
+    or story it changed (see Relator.touched_by), whose writers must write them again."""
     now = deps.clock()
     relations = relations_of(deps.relator, article.id)
     result = await deps.articles.save(article, relations, now=now)
@@ -126,14 +149,11 @@ async def store_article(
     requests = [
         RelateRefresh(kind="article", id=other, requested_at=now) for other in touched.articles
     ] + [RelateRefresh(kind="story", id=story, requested_at=now) for story in touched.stories]
-    await asyncio.gather(
-        *(
-            deps.publisher.publish(
-                request, event_id=derive_event_id(event_id, request.kind, request.id)
-            )
-            for request in requests
+    for request in requests:
+        refreshes.setdefault(
+            (request.kind, request.id),
+            (request, derive_event_id(event_id, request.kind, request.id)),
         )
-    )
     log.info(
         "article related",
         extra={

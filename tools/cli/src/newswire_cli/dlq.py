@@ -181,37 +181,11 @@ class DeadLetter:
         """What its ``x-dlq-*`` headers say."""
         return dead_letters.Failure.read(self.headers)
 
-    @property
-    def reason(self) -> str | None:
-        return self.failure.reason
-
-    @property
-    def error_type(self) -> str | None:
-        return self.failure.error_type
-
-    @property
-    def service(self) -> str | None:
-        return self.failure.service
-
-    @property
-    def attempts(self) -> int | None:
-        return self.failure.attempts
-
-    @property
-    def original_topic(self) -> str | None:
-        return self.failure.original_topic
-
-    @property
-    def original_partition(self) -> int | None:
-        return self.failure.original_partition
-
-    @property
-    def original_offset(self) -> int | None:
-        return self.failure.original_offset
-
-    @property
-    def failed_at(self) -> str | None:
-        return self.failure.failed_at
+    def __getattr__(self, name: str) -> Any:
+        """The fields of ``failure`` read as the letter's own (``reason``, ``attempts``, ...)."""
+        if name in dead_letters.Failure.__slots__:
+            return getattr(self.failure, name)
+        raise AttributeError(name)
 
     @property
     def error(self) -> str:

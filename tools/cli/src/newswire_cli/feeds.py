@@ -1,7 +1,7 @@
 """The gateway's feed endpoints (/v1/feeds): register, list, remove, import many at once.
 
 Every function takes the gateway's URL (and the API key where it writes) and returns
-plain dataclasses; gateway refusals raise FeedApiError with the problem's ``detail``.
+plain dataclasses; gateway refusals raise GatewayError with the problem's ``detail``.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from typing import Any
 import httpx
 from tqdm import tqdm
 
+from .gateway import GatewayError, client, refusal, request
 from .opml import OpmlFeed
-from .submit import _problem_detail
 
 __all__ = [
     "Feed",
-    "FeedApiError",
     "FeedStatus",
     "ImportSummary",
     "add_feed",
@@ -30,20 +29,8 @@ __all__ = [
     "remove_feed",
 ]
 
-_RETRY_STATUSES = {429, 502, 503, 504}
-_MAX_ATTEMPTS = 5
-_MAX_RETRY_AFTER = 30.0
 # RegisterFeed caps titles at 200 characters; a long OPML title should not cost the feed.
 _MAX_TITLE = 200
-
-
-class FeedApiError(Exception):
-    """The gateway refused a request (or could not be reached); ``reason`` says why."""
-
-    def __init__(self, reason: str, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -144,13 +131,13 @@ async def import_feeds(
     summary = ImportSummary()
     limit = asyncio.Semaphore(max(1, concurrency))
     bar = tqdm(total=len(feeds), unit="feed", disable=not progress, desc="registering")
-    async with _client(gateway_url, api_key, timeout) as client:
+    async with client(gateway_url, api_key, timeout) as http:
 
         async def one(feed: OpmlFeed) -> None:
             try:
                 async with limit:
-                    registered, created = await _register(client, feed.url, feed.title, None)
-            except FeedApiError as exc:
+                    registered, created = await _register(http, feed.url, feed.title, None)
+            except GatewayError as exc:
                 summary.rejected.append((feed.url, exc.reason))
             else:
                 (summary.new if created else summary.existing).append(registered)
@@ -171,8 +158,8 @@ async def add_feed(
     timeout: float = 30.0,
 ) -> tuple[Feed, bool]:
     """Register one feed; the feed and whether it is new (False: it was updated)."""
-    async with _client(gateway_url, api_key, timeout) as client:
-        return await _register(client, url, title, interval)
+    async with client(gateway_url, api_key, timeout) as http:
+        return await _register(http, url, title, interval)
 
 
 async def list_feeds(
@@ -181,14 +168,14 @@ async def list_feeds(
     """Every registered feed, oldest first, following ``next_cursor`` to the last page."""
     feeds: list[Feed] = []
     cursor: str | None = None
-    async with _client(gateway_url, api_key, timeout) as client:
+    async with client(gateway_url, api_key, timeout) as http:
         while True:
             params: dict[str, str | int] = {"limit": page_size}
             if cursor:
                 params["cursor"] = cursor
-            response = await _request(client, "GET", "/v1/feeds", params=params)
+            response = await request(http, "GET", "/v1/feeds", params=params)
             if response.status_code != 200:
-                raise _refusal(response)
+                raise refusal(response)
             page = response.json()
             feeds.extend(Feed.from_json(item) for item in page["items"])
             cursor = page.get("next_cursor")
@@ -200,63 +187,24 @@ async def remove_feed(
     feed_id: str, *, gateway_url: str, api_key: str, timeout: float = 30.0
 ) -> None:
     """Stop polling a feed and forget it (DELETE /v1/feeds/{id})."""
-    async with _client(gateway_url, api_key, timeout) as client:
-        response = await _request(client, "DELETE", f"/v1/feeds/{feed_id}")
+    async with client(gateway_url, api_key, timeout) as http:
+        response = await request(http, "DELETE", f"/v1/feeds/{feed_id}")
         if response.status_code != 204:
-            raise _refusal(response)
-
-
-def _client(gateway_url: str, api_key: str | None, timeout: float) -> httpx.AsyncClient:
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    return httpx.AsyncClient(base_url=gateway_url, headers=headers, timeout=timeout)
+            raise refusal(response)
 
 
 async def _register(
-    client: httpx.AsyncClient, url: str, title: str | None, interval: int | None
+    http: httpx.AsyncClient, url: str, title: str | None, interval: int | None
 ) -> tuple[Feed, bool]:
     body: dict[str, Any] = {"url": url}
     if title:
         body["title"] = title[:_MAX_TITLE]
     if interval is not None:
         body["poll_interval_seconds"] = interval
-    response = await _request(client, "POST", "/v1/feeds", json=body)
+    response = await request(http, "POST", "/v1/feeds", json=body)
     if response.status_code not in (200, 201):
-        raise _refusal(response)
+        raise refusal(response)
     return Feed.from_json(response.json()), response.status_code == 201
-
-
-async def _request(
-    client: httpx.AsyncClient, method: str, path: str, **kwargs: Any
-) -> httpx.Response:
-    """The gateway's answer, after retrying what is worth retrying: 429, 502-504 (honouring
-    Retry-After) and transport errors, with exponential backoff."""
-    for attempt in range(1, _MAX_ATTEMPTS + 1):
-        try:
-            response = await client.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            if attempt == _MAX_ATTEMPTS:
-                raise FeedApiError(f"gateway unreachable: {type(exc).__name__}") from exc
-            await asyncio.sleep(0.5 * 2**attempt)
-            continue
-        if response.status_code in _RETRY_STATUSES and attempt < _MAX_ATTEMPTS:
-            await asyncio.sleep(_retry_after(response, default=0.5 * 2**attempt))
-            continue
-        return response
-    raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
-
-
-def _retry_after(response: httpx.Response, *, default: float) -> float:
-    """Retry-After in seconds (an HTTP date or garbage falls back to ``default``)."""
-    try:
-        return min(max(float(response.headers.get("Retry-After", default)), 0.0), _MAX_RETRY_AFTER)
-    except ValueError:
-        return default
-
-
-def _refusal(response: httpx.Response) -> FeedApiError:
-    return FeedApiError(
-        f"{response.status_code} {_problem_detail(response)}", status=response.status_code
-    )
 
 
 def _datetime(value: str | None) -> datetime | None:

@@ -22,7 +22,8 @@ from .dlq import (
     parse_offset,
     replay_dead_letters,
 )
-from .feeds import Feed, FeedApiError, add_feed, import_feeds, list_feeds, remove_feed
+from .feeds import Feed, add_feed, import_feeds, list_feeds, remove_feed
+from .gateway import GatewayError
 from .opml import OpmlError, read_opml, write_opml
 from .submit import submit_paths
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                 return _feeds_add(args, api_key())
             if args.feeds_command == "remove":
                 return _feeds_remove(args, api_key())
-        except FeedApiError as exc:
+        except GatewayError as exc:
             print(f"newswire feeds {args.feeds_command}: {exc.reason}", file=sys.stderr)
             return 1
     if args.command == "dlq":
@@ -305,7 +306,7 @@ def _feeds_remove(args: argparse.Namespace, api_key: str) -> int:
     for identifier in args.ids:
         try:
             asyncio.run(remove_feed(identifier, gateway_url=args.gateway, api_key=api_key))
-        except FeedApiError as exc:
+        except GatewayError as exc:
             print(f"newswire feeds remove: {identifier}: {exc.reason}", file=sys.stderr)
             failed += 1
         else:

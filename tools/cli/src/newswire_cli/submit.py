@@ -13,12 +13,10 @@ import httpx
 from newswire_contracts import article_id, canonicalize_url
 from tqdm import tqdm
 
+from . import gateway
 from .records import Record, RecordError, read_records
 
 __all__ = ["SubmitSummary", "submit_paths", "wait_for_article"]
-
-_RETRY_STATUSES = {429, 502, 503, 504}
-_MAX_ATTEMPTS = 5
 
 
 @dataclass
@@ -57,50 +55,27 @@ async def submit_paths(
                 summary.rejected.append((item.origin, item.reason))
             else:
                 records.append(item)
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     limit = asyncio.Semaphore(concurrency)
     bar = tqdm(total=len(records), unit="article", disable=not progress, desc="submitting")
-    async with httpx.AsyncClient(base_url=gateway_url, headers=headers, timeout=timeout) as client:
+    async with gateway.client(gateway_url, api_key, timeout) as client:
 
         async def one(record: Record) -> None:
-            async with limit:
-                outcome = await _post(client, record)
-            if isinstance(outcome, str):
-                summary.rejected.append((record.origin, outcome))
+            try:
+                async with limit:
+                    response = await gateway.request(
+                        client, "POST", "/v1/articles", json=record.body
+                    )
+                if response.status_code != 202:
+                    raise gateway.refusal(response)
+            except gateway.GatewayError as exc:
+                summary.rejected.append((record.origin, exc.reason))
             else:
-                summary.accepted.append(outcome[0])
+                summary.accepted.append(response.json()["id"])
             bar.update(1)
 
         await asyncio.gather(*(one(record) for record in records))
     bar.close()
     return summary
-
-
-async def _post(client: httpx.AsyncClient, record: Record) -> tuple[str] | str:
-    """The accepted id as a 1-tuple, or the rejection reason."""
-    for attempt in range(1, _MAX_ATTEMPTS + 1):
-        try:
-            response = await client.post("/v1/articles", json=record.body)
-        except httpx.TransportError as exc:
-            if attempt == _MAX_ATTEMPTS:
-                return f"gateway unreachable: {type(exc).__name__}"
-            await asyncio.sleep(0.5 * 2**attempt)
-            continue
-        if response.status_code == 202:
-            return (response.json()["id"],)
-        if response.status_code in _RETRY_STATUSES and attempt < _MAX_ATTEMPTS:
-            await asyncio.sleep(float(response.headers.get("Retry-After", 0.5 * 2**attempt)))
-            continue
-        return f"{response.status_code} {_problem_detail(response)}"
-    return "gave up"  # pragma: no cover - the loop always returns
-
-
-def _problem_detail(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    return str(body.get("detail") or body.get("title") or body)[:300]
 
 
 async def wait_for_article(gateway_url: str, url: str, *, timeout: float = 120.0) -> str:

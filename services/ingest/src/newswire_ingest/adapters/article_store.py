@@ -16,6 +16,7 @@ as their published latest version.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -113,16 +114,8 @@ class ArticleVersions:
         """Claim ``record``'s version for ``article``; False when another writer has it."""
         document = {
             "_id": record.claim_id,
-            "article_id": record.article_id,
-            "version": record.version,
-            "content_hash": record.content_hash,
-            "summary_only": record.summary_only,
-            "edit_version": record.edit_version,
-            "feed_id": record.feed_id,
+            **asdict(record),
             "published": False,
-            "claimed_at": record.claimed_at,
-            "event_id": record.event_id,
-            "url": record.url,
             "event": article.model_dump(mode="json"),
         }
         with store_errors():

@@ -9,7 +9,7 @@ losing one of the writes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -42,12 +42,7 @@ class EntryStore:
             document = await self._entries.find_one({"_id": _key(feed_id, entry_id)})
         if document is None or "version" not in document:
             return None
-        return EntryMemory(
-            entry_hash=document["entry_hash"],
-            article_id=document["article_id"],
-            article_url=document["article_url"],
-            version=document["version"],
-        )
+        return EntryMemory(**{name: document[name] for name in EntryMemory.__dataclass_fields__})
 
     async def remember(
         self, feed_id: str, entry_id: str, memory: EntryMemory, *, now: datetime
@@ -55,13 +50,7 @@ class EntryStore:
         with store_errors():
             await self._entries.replace_one(
                 {"_id": _key(feed_id, entry_id)},
-                {
-                    "entry_hash": memory.entry_hash,
-                    "article_id": memory.article_id,
-                    "article_url": memory.article_url,
-                    "version": memory.version,
-                    "seen_at": now,
-                },
+                {**asdict(memory), "seen_at": now},
                 upsert=True,
             )
 

@@ -15,6 +15,7 @@ from newswire_contracts.readmodel import (
     article_document,
 )
 from newswire_platform import store_errors
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -76,15 +77,15 @@ class ArticleStore:
                 await self._aliases.replace_one(
                     {"_id": alias}, {"article_id": article.id}, upsert=True
                 )
-            current = await self._version_of(article.id)
-            if current is None:
-                try:
-                    await self._articles.insert_one({"_id": article.id, **fields})
-                    return SaveResult("created", article.version)
-                except DuplicateKeyError:
-                    current = await self._version_of(article.id)
-                    if current is None:
-                        raise
+            # Insert first: a new article (the common case) costs one round trip, a
+            # redelivered one an extra read.
+            try:
+                await self._articles.insert_one({"_id": article.id, **fields})
+                return SaveResult("created", article.version)
+            except DuplicateKeyError:
+                current = await self._version_of(article.id)
+                if current is None:
+                    raise
             if current["version"] > article.version:
                 return SaveResult("stale", current["version"])
             await self._articles.update_one({"_id": article.id}, {"$set": fields})
@@ -104,15 +105,17 @@ class ArticleStore:
         """
         fields = _fields(relations)
         with store_errors():
-            current = await self._articles.find_one(
-                {"_id": article_id}, projection={"version": 1, **dict.fromkeys(fields, 1)}
+            # One round trip: the write, answered with what was there before it (an
+            # unchanged list is written again, and nothing is published for it).
+            before = await self._articles.find_one_and_update(
+                {"_id": article_id},
+                {"$set": {**fields, "stored_at": now}},
+                # No projection: FerretDB 1.24 does not implement one on findAndModify.
+                return_document=ReturnDocument.BEFORE,
             )
-            if current is None or all(current.get(k) == v for k, v in fields.items()):
-                return None
-            await self._articles.update_one(
-                {"_id": article_id}, {"$set": {**fields, "stored_at": now}}
-            )
-        return int(current["version"])
+        if before is None or all(before.get(k) == v for k, v in fields.items()):
+            return None
+        return int(before["version"])
 
     async def get(self, article_id: str) -> dict[str, Any] | None:
         with store_errors():
