@@ -20,6 +20,8 @@ def draw(parts: dict[str, dict[str, Any]], folder: Path) -> list[tuple[str, str]
         drawn.append(_throughput(parts["pipeline"], folder / "throughput.png"))
     if "relations" in parts:
         drawn.append(_relate_scale(parts["relations"], folder / "relate-scale.png"))
+        if "cv" in parts["relations"]:
+            drawn.append(_stories(parts["relations"], folder / "relate-stories.png"))
     return drawn
 
 
@@ -65,11 +67,15 @@ def _throughput(figures: dict[str, Any], path: Path) -> tuple[str, str]:
 
 
 def _relate_scale(figures: dict[str, Any], path: Path) -> tuple[str, str]:
-    rows = sorted((int(n), r) for n, r in figures["scale"].items() if n.isdigit())
     fig, ax = plt.subplots(figsize=(6, 4))
-    sizes = [n for n, _ in rows]
-    for key, label in (("mean_ms", "mean"), ("p50_ms", "p50"), ("p99_ms", "p99")):
-        ax.plot(sizes, [r[key] for _, r in rows], marker="o", label=label)
+    for engine in ("now", "baseline"):
+        runs = figures["scale"].get(engine)
+        if not runs:
+            continue
+        rows = sorted((int(n), r) for n, r in runs.items() if n.isdigit())
+        sizes = [n for n, _ in rows]
+        for key, label in (("mean_ms", "mean"), ("p99_ms", "p99")):
+            ax.plot(sizes, [r[key] for _, r in rows], marker="o", label=f"{engine} {label}")
     ax.set_xscale("log")
     ax.set_ylim(bottom=0)
     _finish(
@@ -80,7 +86,24 @@ def _relate_scale(figures: dict[str, Any], path: Path) -> tuple[str, str]:
         "articles stored",
         "relate cost per article (ms)",
     )
-    return path.name, "Relate cost per article against corpus size"
+    return path.name, "Relate cost per article against corpus size, now and the baseline commit"
+
+
+def _stories(figures: dict[str, Any], path: Path) -> tuple[str, str]:
+    names = list(figures["cv"])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    width = 0.35
+    for shift, (key, label) in enumerate(
+        (("cv_components_before", "connected components (before)"), ("cv", "story pass (now)"))
+    ):
+        values = [figures[key][n]["f1"] for n in names]
+        ax.bar([i + (shift - 0.5) * width for i in range(len(names))], values, width, label=label)
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylim(0.5, 1.0)
+    _finish(
+        fig, ax, path, "Stories: cross-validated B-cubed F1", "dev corpus", "B-cubed F1 (held out)"
+    )
+    return path.name, "Cross-validated story B-cubed F1, before and now"
 
 
 def _finish(fig: Any, ax: Any, path: Path, title: str, xlabel: str, ylabel: str) -> None:

@@ -24,7 +24,7 @@ from newswire_gateway.adapters.articles import ArticleQuery, ArticleReader
 from pymongo import AsyncMongoClient
 from tqdm import tqdm
 
-from .relations import labelled
+from . import corpora
 from .stack import infrastructure
 
 SIZES = (500, 2_000)
@@ -33,7 +33,7 @@ STEPS = len(SIZES)
 
 
 async def measure(progress: tqdm[Any]) -> dict[str, Any]:
-    articles, _ = labelled()
+    articles = corpora.load("news-cluster").articles
     results: dict[str, Any] = {}
     async with infrastructure("search") as bench:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(

@@ -85,3 +85,105 @@ async def test_a_search_of_stop_words_only_does_not_filter(
     assert response.status_code == 200
     assert len(response.json()["items"]) == 3
     assert fake_articles.searched == [()]
+
+
+STORY_ID = "a" * 32
+OTHER_ID = "b" * 32
+
+
+class FakeStories:
+    def __init__(self, story: Any) -> None:
+        self.story = story
+
+    async def get(self, story_id: str) -> Any:
+        return self.story if story_id == self.story.id else None
+
+
+class FakeArticleReads:
+    def __init__(self, article: Any) -> None:
+        self.article = article
+
+    async def get(self, article_id: str) -> Any:
+        return self.article if article_id == self.article.id else None
+
+    def rendered(self, stored: Any, render: Any, key: str = "") -> bytes:
+        return render(stored)
+
+
+async def test_a_story_and_a_related_list_say_what_a_reader_gets() -> None:
+    from newswire_contracts.readmodel import StoredArticle, StoredStory, StoryArticle
+
+    story = StoredStory(
+        id=STORY_ID,
+        title="Volcano erupts on Sicily",
+        summary="Etna erupted on Tuesday; flights to Catania were cancelled.",
+        entities=("Etna", "Catania"),
+        people=("Renato Schifani",),
+        places=("Etna", "Catania"),
+        organisations=("INGV",),
+        first_seen=NOW - timedelta(hours=5),
+        last_seen=NOW,
+        article_count=2,
+        articles=(
+            StoryArticle(
+                id=STORY_ID, title="Etna erupts", url="https://news.example/1", source="A"
+            ),
+            StoryArticle(
+                id=OTHER_ID, title="Flights cut", url="https://news.example/2", source="B"
+            ),
+        ),
+        updated_at=NOW,
+    )
+    related = [
+        {
+            "id": OTHER_ID,
+            "title": "Flights cut",
+            "url": "https://news.example/2",
+            "source": "B",
+            "score": 0.6,
+            "same_story": True,
+        },
+        {
+            "id": "c" * 32,
+            "title": "Last year's eruption",
+            "url": "https://news.example/3",
+            "source": "C",
+            "score": 0.2,
+            "same_story": False,
+        },
+    ]
+    article = StoredArticle.from_document(
+        {
+            "_id": STORY_ID,
+            "url": "https://news.example/1",
+            "source": "A",
+            "title": "Etna erupts",
+            "text": "Etna erupted.",
+            "ingested_at": NOW,
+            "content_hash": "0" * 64,
+            "enriched_at": NOW,
+            "stored_at": NOW,
+            "story_id": STORY_ID,
+            "related": related,
+        }
+    )
+    settings = GatewaySettings()
+    app = create_app(settings)
+    app.state.gateway = SimpleNamespace(
+        settings=settings, stories=FakeStories(story), articles=FakeArticleReads(article)
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        got = (await client.get(f"/v1/stories/{STORY_ID}")).json()
+        items = (await client.get(f"/v1/articles/{STORY_ID}/related")).json()["items"]
+    assert got["title"] == "Volcano erupts on Sicily"
+    assert got["summary"].startswith("Etna erupted")
+    assert (got["people"], got["places"], got["organisations"]) == (
+        ["Renato Schifani"],
+        ["Etna", "Catania"],
+        ["INGV"],
+    )
+    assert got["article_count"] == 2
+    assert [a["id"] for a in got["articles"]] == [STORY_ID, OTHER_ID]
+    assert got["first_seen"] < got["last_seen"]
+    assert [i["same_story"] for i in items] == [True, False]

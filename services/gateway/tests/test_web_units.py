@@ -159,11 +159,15 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         published_at=NOW - timedelta(hours=1),
         score=0.9,
         relation="duplicate",
+        same_story=True,
     )
     story = StoredStory(
         id="s1",
         title="Story <em>title</em>",
+        summary="What <b>happened</b>, in short.",
         entities=("Kim Jong Un", "AC/DC"),
+        people=("Kim Jong Un",),
+        organisations=("AC/DC",),
         first_seen=NOW - timedelta(hours=2),
         last_seen=NOW,
         article_count=2,
@@ -209,6 +213,7 @@ async def test_article_page_escapes_every_text(client: httpx.AsyncClient) -> Non
     assert "First &lt;i&gt;paragraph&lt;/i&gt;." in html
     assert "Other &lt;b&gt;title&lt;/b&gt;" in html
     assert "Same story, also published by Copy Desk" in html
+    assert '<span class="same-story">same story</span>' in html
     assert "The other summary." in html
     assert " ago</time>" in html
     assert 'href="/entities/Kim%20Jong%20Un"' in html
@@ -286,6 +291,13 @@ async def test_front_story_entity_pages_and_fragments(client: httpx.AsyncClient)
     story = await client.get("/stories/s1")
     assert story.status_code == 200
     assert 'href="/entities/AC%2FDC"' in story.text
+    # What a reader gets: summary, size, first and last seen, who and which organisations.
+    assert "What &lt;b&gt;happened&lt;/b&gt;, in short." in story.text
+    assert "2 articles · first seen" in story.text
+    assert "last seen" in story.text
+    assert "<h2>People</h2>" in story.text
+    assert "<h2>Organisations</h2>" in story.text
+    assert "<h2>Places</h2>" not in story.text, "no places: no empty group"
     assert (await client.get("/stories/s1/articles.html")).status_code == 200
 
     entity = await client.get("/entities/kim jong un")

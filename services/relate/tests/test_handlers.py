@@ -56,6 +56,9 @@ class Fakes:
     async def catch_up(self) -> None:
         self.calls.append("catch up")
 
+    async def settle_stories(self) -> None:
+        self.calls.append("settle stories")
+
     def indexed_at_start(self, partition: int, offset: int) -> bool:
         return False
 
@@ -116,11 +119,11 @@ async def test_a_batch_stores_articles_asks_for_refreshes_and_dead_letters_last(
     await on_batch(batch, deps)
     assert fake.calls == [
         "catch up",
+        "settle stories",  # everything indexed is in its story before any is read
         f"save {newer.id}",
         f"publish relations {newer.id}",
         f"publish article {older.id}",
-        f"publish story {older.id}",
-        f"publish story {newer.id}",  # absorbed into the older one's story
+        f"publish story {older.id}",  # a near-copy joins the story of its original
         f"update {older.id}",  # once for the two requests
         f"publish relations {older.id}",
         "dead letter 1",

@@ -292,6 +292,11 @@ class RelatedArticle(BaseModel):
     score: float = Field(ge=0.0, le=1.0, description="Relatedness, best is 1.")
     relation: Literal["related", "duplicate"] = "related"
     shared_entities: tuple[str, ...] = Field(default=(), description="Why: entities in common.")
+    same_story: bool | None = Field(
+        default=None,
+        description="True when it is in the same story as the article (the same event); "
+        "false when it is background (related, another event). Absent from older events.",
+    )
 
 
 class ArticleRelated(Event):

@@ -187,14 +187,20 @@ class StoredStory(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    id: str
-    title: str = Field(description="The earliest article's title.")
+    id: str = Field(description="The id of its earliest article (by time, then id).")
+    title: str = Field(
+        description="Its most representative headline (the article nearest the story's centroid)."
+    )
+    summary: str = Field(default="", description="A short summary: the representative article's.")
     entities: tuple[str, ...] = Field(default=(), description="Who and where, most salient first.")
+    people: tuple[str, ...] = Field(default=(), description="Its top people.")
+    places: tuple[str, ...] = Field(default=(), description="Its top places.")
+    organisations: tuple[str, ...] = Field(default=(), description="Its top organisations.")
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     article_count: int
     articles: tuple[StoryArticle, ...] = Field(
-        default=(), description="In time order (the first 500)."
+        default=(), description="Its timeline: the articles in time order (the first 500)."
     )
     merged_into: str | None = Field(default=None, description="Set when merged into another story.")
     updated_at: AwareDatetime

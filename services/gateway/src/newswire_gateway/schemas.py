@@ -226,6 +226,11 @@ class RelatedItem(BaseModel):
     shared_entities: list[str] = Field(
         description="Why: the people, places and organisations in common."
     )
+    same_story: bool | None = Field(
+        default=None,
+        description="True: in the same story as the article (the same event); false: "
+        "background (related, another event); null: not known yet.",
+    )
 
 
 class RelatedList(BaseModel):
@@ -243,13 +248,17 @@ class StoryArticleOut(BaseModel):
 class Story(BaseModel):
     """Every outlet's article about one event."""
 
-    id: StoryId
-    title: str
+    id: StoryId = Field(description="The id of its earliest article.")
+    title: str = Field(description="Its most representative headline.")
+    summary: str = Field(default="", description="A short summary of the story.")
     entities: list[str]
+    people: list[str] = Field(default_factory=list, description="Its top people.")
+    places: list[str] = Field(default_factory=list, description="Its top places.")
+    organisations: list[str] = Field(default_factory=list, description="Its top organisations.")
     first_seen: datetime
     last_seen: datetime
-    article_count: int
-    articles: list[StoryArticleOut] = Field(description="In time order.")
+    article_count: int = Field(description="Its size, in articles.")
+    articles: list[StoryArticleOut] = Field(description="Its timeline: the articles in time order.")
 
     @classmethod
     def from_stored(cls, story: StoredStory) -> Story:

@@ -68,6 +68,7 @@ async def on_batch(records: Sequence[ConsumerRecord[Any, Any]], deps: RelateDepe
             await deps.reader.catch_up()
         except (TimeoutError, KafkaError) as exc:
             raise TransientError(f"relation index not caught up: {exc!r}") from exc
+        await deps.reader.settle_stories()
     failed += await on_articles_enriched(articles.events, deps)
     failed += await on_refresh(refreshes.events, deps)
     for record, error, attempts in failed:
@@ -185,7 +186,9 @@ async def refresh_story(story_id: str, event_id: str, deps: RelateDependencies) 
     now = deps.clock()
     summary = relator.story(story_id)
     if summary is not None:
-        story, article_ids = story_document(relator, summary, now), summary.article_ids
+        text = await deps.articles.summary_of(summary.representative)
+        story = story_document(relator, summary, now, text)
+        article_ids = summary.article_ids
     else:  # merged into another: say so, so readers of this id find the other
         previous = await deps.stories.get(story_id)
         if previous is None:

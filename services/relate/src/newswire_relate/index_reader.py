@@ -53,6 +53,7 @@ class IndexReader:
         self.ready = asyncio.Event()
         """Set once the index has caught up with the topic as it was at start-up."""
         self._ends_at_start: dict[int, int] = {}
+        self._settling = asyncio.Lock()
 
     async def start(self) -> None:
         await self._reader.start()
@@ -84,6 +85,13 @@ class IndexReader:
                 lambda: all(self.positions.get(tp.partition, 0) >= end for tp, end in ends.items())
             )
 
+    async def settle_stories(self) -> None:
+        """Place the articles indexed so far in their stories, a step at a time, letting the
+        event loop run between steps (heartbeats, the reader itself)."""
+        async with self._settling:
+            for _ in self.relator.settle_in_steps():
+                await asyncio.sleep(0)
+
     async def _mark_ready(self) -> None:
         started = time.monotonic()
         while True:
@@ -92,6 +100,7 @@ class IndexReader:
                 break
             except (TimeoutError, KafkaError):
                 log.warning("index not caught up yet")
+        await self.settle_stories()
         settle_index()
         self.ready.set()
         log.info(
@@ -116,7 +125,9 @@ class IndexReader:
         except InvalidEventError:
             return  # the owner dead-letters it
         try:
-            self.relator.add(article)
+            # Stories are placed when next read, the whole start-up replay in one pass in
+            # key order (the partitions' interleaving would make many arrivals late).
+            self.relator.add(article, defer_stories=True)
         except Exception:
             # One article must not stop the index; its owner will fail on it too and say why.
             log.exception("article not indexed", extra={"article_id": article.id})

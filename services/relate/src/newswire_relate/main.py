@@ -28,7 +28,7 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
     """The relate service as an ASGI app; nothing connects until it starts."""
     client = create_mongo_client(settings)
     database = client[settings.mongodb_database]
-    relator = Relator()
+    relator = Relator(stories=settings.story_params())
     reader = IndexReader(settings, settings.topic(ArticleEnriched.topic), relator)
     parts = consumer_parts(settings, dead_letter_topic=topics.RELATE_DLQ)
     declare_published(

@@ -174,6 +174,7 @@ class RelatedItem:
     snippet: str
     duplicate: bool
     shared_entities: Sequence[str]
+    same_story: bool | None = None
 
 
 async def _related(state: GatewayState, article: StoredArticle) -> list[RelatedItem]:
@@ -189,6 +190,7 @@ async def _related(state: GatewayState, article: StoredArticle) -> list[RelatedI
             snippet=snippet(other.summary or other.text) if other else "",
             duplicate=r.relation == "duplicate",
             shared_entities=r.shared_entities[:4],
+            same_story=r.same_story,
         )
         for r, other in zip(chosen, found, strict=True)
     ]

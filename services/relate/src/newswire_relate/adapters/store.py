@@ -121,6 +121,16 @@ class ArticleStore:
         with store_errors():
             return await self._articles.find_one({"_id": article_id})
 
+    async def summary_of(self, article_id: str) -> str:
+        """The stored article's summary ("" when it is not stored yet or has none)."""
+        with store_errors():
+            document = await self._articles.find_one(
+                {"_id": article_id}, projection={"summary": 1, "text": 1}
+            )
+        if document is None:
+            return ""
+        return str(document.get("summary") or document.get("text", "")[:1000])
+
     async def _version_of(self, article_id: str) -> dict[str, Any] | None:
         return await self._articles.find_one(
             {"_id": article_id}, projection={"version": 1, "content_hash": 1}

@@ -45,8 +45,13 @@ def related_event(
     )
 
 
-def story_document(relator: Relator, summary: StorySummary, now: datetime) -> StoredStory:
-    """The story as stored."""
+MAX_SUMMARY = 600
+
+
+def story_document(
+    relator: Relator, summary: StorySummary, now: datetime, text: str = ""
+) -> StoredStory:
+    """The story as stored; ``text``: its representative article's summary."""
     index = relator.index
     articles = []
     for member in summary.article_ids[:MAX_STORY_ARTICLES]:
@@ -63,7 +68,11 @@ def story_document(relator: Relator, summary: StorySummary, now: datetime) -> St
     return StoredStory(
         id=summary.id,
         title=summary.title,
+        summary=_short(text),
         entities=summary.entities,
+        people=summary.people,
+        places=summary.places,
+        organisations=summary.organisations,
         first_seen=summary.first_seen,
         last_seen=summary.last_seen,
         article_count=len(summary.article_ids),
@@ -84,3 +93,11 @@ def story_event(story: StoredStory, article_ids: tuple[str, ...]) -> StoryUpdate
         merged_into=story.merged_into,
         updated_at=story.updated_at,
     )
+
+
+def _short(text: str) -> str:
+    """At most MAX_SUMMARY characters, cut at a word."""
+    text = " ".join(text.split())
+    if len(text) <= MAX_SUMMARY:
+        return text
+    return text[:MAX_SUMMARY].rsplit(" ", 1)[0] + "…"

@@ -1,5 +1,8 @@
 """The relation engine: articles in, related lists and stories out. No I/O.
 
+Related lists come from the relation graph; stories from the story pass over it (see
+stories.py), which ends the same whatever the order articles arrive in.
+
 Every relate instance feeds every enriched article into its own Relator (from Kafka); all
 of them reach the same state. The consumer group only decides which instance writes which
 article and story.
@@ -8,6 +11,7 @@ article and story.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,6 +21,7 @@ from .features import Features, features_of
 from .graph import Changes, RelationGraph
 from .index import CandidateIndex
 from .scoring import Weights, relation_between
+from .stories import Neighbour, StoryArticle, StoryClusterer, StoryParams, story_article
 
 __all__ = ["Relator", "StorySummary", "Touched"]
 
@@ -25,11 +30,22 @@ __all__ = ["Relator", "StorySummary", "Touched"]
 class StorySummary:
     id: str
     title: str
+    """Its most representative headline: that of the article nearest the story's centroid."""
+    representative: str
+    """The id of that article (its summary is the story's)."""
     entities: tuple[str, ...]
+    people: tuple[str, ...]
+    places: tuple[str, ...]
+    organisations: tuple[str, ...]
     first_seen: datetime
     last_seen: datetime
     article_ids: tuple[str, ...]
-    """In time order."""
+    """In time order: the story's timeline."""
+
+
+# Who, where and which organisations a story is about, by entity type.
+_GROUPS = {"PERSON": "people", "GPE": "places", "LOC": "places", "ORG": "organisations"}
+TOP_NAMES = 5
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,7 @@ class Relator:
         self,
         weights: Weights | None = None,
         *,
+        stories: StoryParams | None = None,
         window_days: int = 14,
         keep: int = 20,
         remembered: int = 100_000,
@@ -52,6 +69,9 @@ class Relator:
         self.weights = weights or Weights()
         self.index = CandidateIndex(window_days=window_days)
         self.graph = RelationGraph(self.index, keep=keep)
+        self.stories = StoryClusterer(stories or StoryParams(), self._neighbours)
+        # Articles indexed but not yet placed in a story (``defer_stories``), in arrival order.
+        self._pending: dict[str, None] = {}
         # What each article's arrival changed, until its owner has written it down.
         self._changes: OrderedDict[str, Changes] = OrderedDict()
         self._remembered = remembered
@@ -59,18 +79,19 @@ class Relator:
     def __len__(self) -> int:
         return len(self.index)
 
-    def add(self, article: ArticleEnriched) -> Changes:
-        return self.add_features(features_of(article))
+    def add(self, article: ArticleEnriched, *, defer_stories: bool = False) -> Changes:
+        return self.add_features(features_of(article), defer_stories=defer_stories)
 
-    def add_features(self, features: Features) -> Changes:
+    def add_features(self, features: Features, *, defer_stories: bool = False) -> Changes:
+        """Relate an arrival. With ``defer_stories`` its story is decided when stories are
+        next read, with every other deferred article, in key order: a start-up replay, read
+        from the partitions in whatever interleaving, then costs one pass with no rollback."""
         slot, _ = self.index.add(features)
         relations = [
             (other, relation_between(features, self.index.articles[other], self.weights))
             for other in self.index.candidates(slot)
         ]
-        changes = self.graph.add(
-            slot, relations, story_min=self.weights.story_min, related_min=self.weights.related_min
-        )
+        changes = self.graph.add(slot, relations, related_min=self.weights.related_min)
         # An event delivered twice is indexed twice, the second time changing nothing: what
         # the first arrival changed must still reach the writer of the article.
         earlier = self._changes.get(features.id)
@@ -78,25 +99,79 @@ class Relator:
             changes.related |= earlier.related
             changes.stories |= earlier.stories
             changes.moved |= earlier.moved
-            changes.absorbed = {**earlier.absorbed, **changes.absorbed}
         self._changes[features.id] = changes
         self._changes.move_to_end(features.id)
         while len(self._changes) > self._remembered:
             self._changes.popitem(last=False)
+        self._pending[features.id] = None
+        if not defer_stories:
+            self.settle_stories()
         return changes
 
     def load(self, features: Features) -> None:
-        """File an article without relating it (for building large benchmark corpora)."""
+        """File an article without relating it (for building large benchmark corpora); it
+        gets a story of its own, which later articles can join."""
         slot, new = self.index.add(features)
         if new:
-            self.graph.add(
-                slot, [], story_min=self.weights.story_min, related_min=self.weights.related_min
-            )
+            self.graph.add(slot, [], related_min=self.weights.related_min)
+            self.stories.add(self._story_article(features))
+
+    def settle_stories(self) -> None:
+        """Place every deferred article in its story, in key order with one rollback at
+        most. Each new article's own placement is recorded as its change; articles already
+        placed that moved are recorded as changes of every article of the batch (a batch is
+        one article, except while deferred)."""
+        if self._pending:
+            self._settle(list(self._pending))
+
+    def settle_in_steps(self, size: int = 1_000) -> Iterator[None]:
+        """The same, ``size`` articles at a time, the earliest keys first (so no step rolls
+        back another), yielding between steps: placing a start-up replay of a million
+        articles takes minutes, and the caller's event loop must keep running meanwhile.
+        Articles deferred during the steps are left for the next call."""
+        articles, slot_of = self.index.articles, self.index.slot_of
+        ids = sorted(self._pending, key=lambda i: (articles[slot_of[i]].time, i))
+        for start in range(0, len(ids), size):
+            step = [i for i in ids[start : start + size] if i in self._pending]
+            if step:
+                self._settle(step)
+            yield
+
+    def _settle(self, ids: list[str]) -> None:
+        articles, slot_of = self.index.articles, self.index.slot_of
+        batch = [self._story_article(articles[slot_of[i]]) for i in ids]
+        moved = self.stories.add_many(batch)
+        for i in ids:
+            del self._pending[i]
+        story_of = self.stories.story_of
+        changed = [c for c in (self._changes.get(a.id) for a in batch) if c is not None]
+        for member, before in moved.items():
+            slot, now = slot_of[member], slot_of[story_of[member]]
+            if before is None:  # placed for the first time: its own arrival's change
+                own = self._changes.get(member)
+                if own is not None:
+                    own.moved.add(slot)
+                    own.stories.add(now)
+                continue
+            for changes in changed:
+                changes.moved.add(slot)
+                changes.stories |= {now, slot_of[before]}
+
+    def _story_article(self, features: Features) -> StoryArticle:
+        return story_article(features, entities=self.stories.params.entities > 0)
+
+    def _neighbours(self, article_id: str) -> list[Neighbour]:
+        articles = self.index.articles
+        return [
+            (articles[other].id, relation.score, relation.duplicate)
+            for other, relation in self.graph.relations(self.index.slot_of[article_id]).items()
+        ]
 
     def knows(self, article_id: str) -> bool:
         return article_id in self.index.slot_of
 
     def changes_caused_by(self, article_id: str) -> Changes | None:
+        self.settle_stories()
         return self._changes.get(article_id)
 
     def touched_by(self, article_id: str, *, replayed: bool = False) -> Touched:
@@ -109,11 +184,14 @@ class Relator:
         """
         slot = self.index.slot_of[article_id]
         articles = self.neighbours(article_id)
-        stories = {self.graph.story_of(slot)}
         changes = self.changes_caused_by(article_id)
+        stories = {self.index.slot_of[self.story_id(article_id)]}
         if changes is not None:
             articles |= changes.related | changes.moved
-            stories |= changes.stories | set(changes.absorbed)
+            stories |= changes.stories
+            # Whoever lists a moved article says whether it is in their story: they change too.
+            for moved in changes.moved - {slot}:
+                articles |= self.graph.related_to(moved)
         if replayed:
             articles.update(self.story_members(article_id))
         articles.discard(slot)
@@ -129,12 +207,17 @@ class Relator:
 
     def story_members(self, article_id: str) -> list[int]:
         """Slots of every article in this article's story."""
-        return list(self.graph.members[self.graph.story_of(self.index.slot_of[article_id])])
+        members = self.stories.stories[self.story_id(article_id)].members
+        return [self.index.slot_of[m] for m in members]
 
     def id_of(self, slot: int) -> str:
         return self.index.articles[slot].id
 
     def related(self, article_id: str, limit: int = 20) -> tuple[RelatedArticle, ...]:
+        """Best first, each saying whether it is in the article's story (or background)."""
+        self.settle_stories()
+        story_of = self.stories.story_of
+        story = story_of[article_id]
         slot = self.index.slot_of[article_id]
         items = []
         for negative_score, _, other in self.graph.related.get(slot, [])[:limit]:
@@ -150,6 +233,7 @@ class Relator:
                     score=-negative_score,
                     relation="duplicate" if relation.duplicate else "related",
                     shared_entities=relation.shared_entities,
+                    same_story=story_of.get(features.id) == story,
                 )
             )
         return tuple(items)
@@ -167,27 +251,44 @@ class Relator:
         return min(earlier, key=lambda f: (f.time, f.id)).id if earlier else None
 
     def story_id(self, article_id: str) -> str:
-        return self.id_of(self.graph.story_of(self.index.slot_of[article_id]))
+        """The id of the article's story: its earliest article by (time, id)."""
+        self.settle_stories()
+        return self.stories.story_of[article_id]
 
     def story(self, story_id: str) -> StorySummary | None:
         """The story of that id, or None if it merged into another (see story_id)."""
-        slot = self.index.slot_of.get(story_id)
-        if slot is None or self.graph.story_of(slot) != slot:
+        self.settle_stories()
+        story = self.stories.stories.get(story_id)
+        if story is None:
             return None
+        index = self.index
         members = sorted(
-            (self.index.articles[s] for s in self.graph.members[slot]), key=lambda f: (f.time, f.id)
+            (index.articles[index.slot_of[m]] for m in story.members), key=lambda f: (f.time, f.id)
         )
         weights: Counter[str] = Counter()
+        groups: dict[str, Counter[str]] = {g: Counter() for g in set(_GROUPS.values())}
         for features in members:
             for key, salience in features.entities.items():
-                if not key.startswith("NORP:"):
-                    weights[key.split(":", 1)[1]] += salience
+                kind, name = key.split(":", 1)
+                if kind != "NORP":
+                    weights[name] += salience
+                if kind in _GROUPS:
+                    groups[_GROUPS[kind]][name] += salience
+
+        def top(counts: Counter[str], n: int) -> tuple[str, ...]:
+            return tuple(
+                name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+            )
+
+        representative = self.stories.representative(story_id)
         return StorySummary(
             id=story_id,
-            title=members[0].title,
-            entities=tuple(
-                name for name, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-            ),
+            title=index.articles[index.slot_of[representative]].title,
+            representative=representative,
+            entities=top(weights, 10),
+            people=top(groups["people"], TOP_NAMES),
+            places=top(groups["places"], TOP_NAMES),
+            organisations=top(groups["organisations"], TOP_NAMES),
             first_seen=datetime.fromtimestamp(members[0].time, UTC),
             last_seen=datetime.fromtimestamp(members[-1].time, UTC),
             article_ids=tuple(f.id for f in members),
