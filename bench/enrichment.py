@@ -21,15 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from newswire_contracts import ArticleIngested, article_id, canonicalize_url, cloudevents, topics
+from aiokafka import AIOKafkaConsumer
+from newswire_contracts import ArticleIngested, article_id, canonicalize_url, topics
 from newswire_enrich.adapters.nlp import Pipelines
 from newswire_enrich.config import EnrichSettings
 from newswire_enrich.domain.enrichment import prepare_text
 from newswire_platform.kafka import ensure_topics
 from tqdm import tqdm
 
-from .stack import BenchStack, infrastructure, process_cpu_seconds, service_stack
+from .stack import BenchStack, infrastructure, process_cpu_seconds, publish_all, service_stack
 
 CORPUS = Path(__file__).parents[1] / "data" / "news-cluster" / "data"
 STEPS = 4
@@ -77,25 +77,7 @@ async def publish(bench: BenchStack, articles: list[ArticleIngested]) -> None:
     await ensure_topics(
         settings, [topics.ARTICLES_INGESTED, topics.ARTICLES_ENRICHED, topics.ENRICH_DLQ]
     )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bench.settings.kafka_bootstrap_servers, acks="all", linger_ms=5
-    )
-    await producer.start()
-    try:
-        sends = []
-        for article in articles:
-            encoded = cloudevents.encode(article, source="/bench")
-            sends.append(
-                await producer.send(
-                    bench.topic(encoded.topic),
-                    encoded.value,
-                    key=encoded.key,
-                    headers=encoded.headers,
-                )
-            )
-        await asyncio.gather(*sends)
-    finally:
-        await producer.stop()
+    await publish_all(bench, articles)
 
 
 async def output_times(bench: BenchStack, count: int, timeout: float = 900) -> list[int]:

@@ -28,12 +28,11 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from newswire_contracts import (
     IngestFeed,
     article_id,
     canonicalize_url,
-    cloudevents,
     feed_id,
     topics,
 )
@@ -46,7 +45,14 @@ from tests.newsweb import NewsWeb, Web, WebSettings
 from tests.support import partitions_of
 
 from .pipeline import scrape
-from .stack import BenchStack, free_port, infrastructure, process_cpu_seconds, service_stack
+from .stack import (
+    BenchStack,
+    free_port,
+    infrastructure,
+    process_cpu_seconds,
+    publish_all,
+    service_stack,
+)
 
 FEEDS = 1_000
 TIME_SCALE = 60.0
@@ -123,32 +129,17 @@ class Published:
 
 async def register(bench: BenchStack, urls: list[str]) -> None:
     """What POST /v1/feeds publishes for each feed, all at once."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bench.settings.kafka_bootstrap_servers, acks="all", linger_ms=5
-    )
-    await producer.start()
-    try:
-        sends = []
-        for url in urls:
-            command = IngestFeed(
-                kind="feed",
-                action="subscribe",
-                feed_id=feed_id(canonicalize_url(url)),
-                url=url,
-                requested_at=datetime.now(UTC),
-            )
-            encoded = cloudevents.encode(command, source="/bench")
-            sends.append(
-                await producer.send(
-                    bench.topic(encoded.topic),
-                    encoded.value,
-                    key=encoded.key,
-                    headers=encoded.headers,
-                )
-            )
-        await asyncio.gather(*sends)
-    finally:
-        await producer.stop()
+    commands = [
+        IngestFeed(
+            kind="feed",
+            action="subscribe",
+            feed_id=feed_id(canonicalize_url(url)),
+            url=url,
+            requested_at=datetime.now(UTC),
+        )
+        for url in urls
+    ]
+    await publish_all(bench, commands)
 
 
 async def statuses(database: Any) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -9,7 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from aiokafka import AIOKafkaProducer
+from newswire_contracts import cloudevents
 from newswire_devstack.config import DevstackSettings, repo_root
 from newswire_devstack.processes import ProcessManager
 from newswire_devstack.stack import Stack
@@ -81,3 +85,26 @@ def process_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def publish_all(bench: BenchStack, events: list[Any]) -> None:
+    """The events on their topics of the bench's namespace, all at once, as CloudEvents."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bench.settings.kafka_bootstrap_servers, acks="all", linger_ms=5
+    )
+    await producer.start()
+    try:
+        sends = []
+        for event in events:
+            encoded = cloudevents.encode(event, source="/bench")
+            sends.append(
+                await producer.send(
+                    bench.topic(encoded.topic),
+                    encoded.value,
+                    key=encoded.key,
+                    headers=encoded.headers,
+                )
+            )
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
