@@ -27,18 +27,10 @@ from pymongo.errors import DuplicateKeyError
 
 from newswire_ingest.domain.versions import VersionRecord, claim_id
 
-__all__ = ["ArticleVersions", "Claim"]
+__all__ = ["ArticleVersions"]
 
 HEADS_COLLECTION = "ingest_articles"
 VERSIONS_COLLECTION = "ingest_article_versions"
-
-
-class Claim:
-    """A version claimed for publication: the record, and the event it publishes."""
-
-    def __init__(self, record: VersionRecord, article: ArticleIngested) -> None:
-        self.record = record
-        self.article = article
 
 
 def _record(document: dict[str, Any]) -> VersionRecord:

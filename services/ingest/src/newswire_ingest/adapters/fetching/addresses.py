@@ -10,57 +10,52 @@ from .errors import BlockedAddressError
 __all__ = ["AllowList", "IPAddress", "check_addresses", "is_public_address"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_Table = tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...]
+
+
+def _table(*rows: tuple[str, str]) -> _Table:
+    return tuple((ipaddress.ip_network(network), why) for network, why in rows)
+
 
 # IANA's special-purpose IPv4 registry, minus the few blocks that are globally reachable.
 # Written out rather than taken from ipaddress.is_private/is_global, whose tables differ
 # between the Python versions this project supports.
-_NON_PUBLIC_V4 = tuple(
-    (ipaddress.IPv4Network(network), why)
-    for network, why in (
-        ("0.0.0.0/8", "an unspecified ('this network') address"),
-        ("10.0.0.0/8", "a private address"),
-        ("100.64.0.0/10", "a shared (carrier-grade NAT) address"),
-        ("127.0.0.0/8", "a loopback address"),
-        ("169.254.0.0/16", "a link-local address"),
-        ("172.16.0.0/12", "a private address"),
-        ("192.0.0.0/24", "an IETF protocol assignment address"),
-        ("192.0.2.0/24", "a documentation address"),
-        ("192.88.99.0/24", "a 6to4 relay address"),
-        ("192.168.0.0/16", "a private address"),
-        ("198.18.0.0/15", "a benchmarking address"),
-        ("198.51.100.0/24", "a documentation address"),
-        ("203.0.113.0/24", "a documentation address"),
-        ("224.0.0.0/4", "a multicast address"),
-        ("240.0.0.0/4", "a reserved address"),  # 255.255.255.255 included
-    )
+_NON_PUBLIC_V4 = _table(
+    ("0.0.0.0/8", "an unspecified ('this network') address"),
+    ("10.0.0.0/8", "a private address"),
+    ("100.64.0.0/10", "a shared (carrier-grade NAT) address"),
+    ("127.0.0.0/8", "a loopback address"),
+    ("169.254.0.0/16", "a link-local address"),
+    ("172.16.0.0/12", "a private address"),
+    ("192.0.0.0/24", "an IETF protocol assignment address"),
+    ("192.0.2.0/24", "a documentation address"),
+    ("192.88.99.0/24", "a 6to4 relay address"),
+    ("192.168.0.0/16", "a private address"),
+    ("198.18.0.0/15", "a benchmarking address"),
+    ("198.51.100.0/24", "a documentation address"),
+    ("203.0.113.0/24", "a documentation address"),
+    ("224.0.0.0/4", "a multicast address"),
+    ("240.0.0.0/4", "a reserved address"),  # 255.255.255.255 included
 )
-_SPECIAL_V6 = tuple(
-    (ipaddress.IPv6Network(network), why)
-    for network, why in (
-        ("::/128", "an unspecified address"),
-        ("::1/128", "a loopback address"),
-        ("fc00::/7", "a unique local (private) address"),
-        ("fe80::/10", "a link-local address"),
-        ("fec0::/10", "a site-local address"),
-        ("ff00::/8", "a multicast address"),
-    )
+_SPECIAL_V6 = _table(
+    ("::/128", "an unspecified address"),
+    ("::1/128", "a loopback address"),
+    ("fc00::/7", "a unique local (private) address"),
+    ("fe80::/10", "a link-local address"),
+    ("fec0::/10", "a site-local address"),
+    ("ff00::/8", "a multicast address"),
 )
 # Beyond those, only global unicast (2000::/3) can be public at all, and not all of it.
 _GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
-_NON_PUBLIC_V6 = tuple(
-    (ipaddress.IPv6Network(network), why)
-    for network, why in (
-        ("2001::/23", "an IETF protocol assignment address (Teredo, ORCHID, ...)"),
-        ("2001:db8::/32", "a documentation address"),
-        ("3fff::/20", "a documentation address"),
-    )
+_NON_PUBLIC_V6 = _table(
+    ("2001::/23", "an IETF protocol assignment address (Teredo, ORCHID, ...)"),
+    ("2001:db8::/32", "a documentation address"),
+    ("3fff::/20", "a documentation address"),
 )
 _NAT64_V6 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
-def _listed(
-    ip: IPAddress, table: Iterable[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]]
-) -> str | None:
+def _listed(ip: IPAddress, table: _Table) -> str | None:
     return next((why for network, why in table if ip in network), None)
 
 
