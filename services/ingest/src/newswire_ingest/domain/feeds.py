@@ -17,14 +17,13 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import charset_normalizer
 import feedparser
 import lxml.html
 from lxml import etree
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .media_types import HTML_TYPES, split_content_type
 
@@ -485,28 +484,19 @@ def _looks_undecodable(sample: bytes) -> bool:
 
 
 # --- JSON Feed -----------------------------------------------------------------------------
+# Read leniently: a field of the wrong type is ignored rather than failing its item, and only
+# an item that is not an object is skipped.
+
+_JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 
 
-def _as_text(value: Any) -> str | None:
+def _text(item: dict[str, Any], key: str) -> str | None:
+    value = item.get(key)
     if isinstance(value, str):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    return None  # lists, objects, booleans: ignored rather than failing the item
-
-
-def _as_list_of_objects(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if isinstance(value, dict | str):
-        value = [value]
-    if not isinstance(value, list):
-        return []
-    return [{"name": v} if isinstance(v, str) else v for v in value if isinstance(v, dict | str)]
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+    return None  # lists, objects, booleans
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -520,59 +510,19 @@ def _as_datetime(value: Any) -> datetime | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-_Text = Annotated[str | None, BeforeValidator(_as_text)]
-_Date = Annotated[datetime | None, BeforeValidator(_as_datetime)]
-
-
-class _JsonAuthor(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    name: _Text = None
-    url: _Text = None
-
-
-class _JsonAttachment(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    url: _Text = None
-    mime_type: _Text = None
-
-
-_Authors = Annotated[list[_JsonAuthor], BeforeValidator(_as_list_of_objects)]
-
-
-class _JsonItem(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: _Text = None
-    url: _Text = None
-    external_url: _Text = None
-    title: _Text = None
-    content_html: _Text = None
-    content_text: _Text = None
-    summary: _Text = None
-    image: _Text = None
-    banner_image: _Text = None
-    date_published: _Date = None
-    date_modified: _Date = None
-    author: _Authors = Field(default_factory=list)  # JSON Feed 1.0
-    authors: _Authors = Field(default_factory=list)  # JSON Feed 1.1
-    language: _Text = None
-    attachments: Annotated[
-        list[_JsonAttachment],
-        BeforeValidator(lambda v: [a for a in _as_list(v) if isinstance(a, dict)]),
-    ] = Field(default_factory=list)
-
-
-class _JsonFeed(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    version: str
-    title: _Text = None
-    home_page_url: _Text = None
-    language: _Text = None
-    author: _Authors = Field(default_factory=list)
-    authors: _Authors = Field(default_factory=list)
-    items: Annotated[list[Any], BeforeValidator(_as_list)] = Field(default_factory=list)
-
-
-_JSON_FEED_VERSION = "https://jsonfeed.org/version/"
+def _json_authors(item: dict[str, Any]) -> tuple[str, ...]:
+    """JSON Feed 1.1 ``authors``, else 1.0 ``author``: objects, or names alone."""
+    for key in ("authors", "author"):
+        value = item.get(key)
+        listed = value if isinstance(value, list) else [value]
+        names = [
+            v if isinstance(v, str) else _text(v, "name")
+            for v in listed
+            if isinstance(v, dict | str)
+        ]
+        if names:
+            return _authors([{"name": name} for name in names])
+    return ()
 
 
 def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
@@ -591,21 +541,16 @@ def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
     version = document.get("version") if isinstance(document, dict) else None
     if not isinstance(version, str) or not version.startswith(_JSON_FEED_VERSION):
         raise FeedParseError("not a feed: JSON without a JSON Feed version")
-    try:
-        feed = _JsonFeed.model_validate(document)
-    except ValidationError as error:  # pragma: no cover - every field is lenient
-        raise FeedParseError(f"malformed JSON Feed: {error}") from None
 
     number = version.removeprefix(_JSON_FEED_VERSION).strip("/")
-    feed_language = _language(feed.language)
-    feed_authors = _authors_from_json(feed.authors or feed.author)
+    feed_language = _language(_text(document, "language"))
+    feed_authors = _json_authors(document)
+    items = document.get("items")
     entries: list[FeedEntry] = []
     skipped = 0
     invalid = 0
-    for raw in feed.items:
-        try:
-            item = _JsonItem.model_validate(raw)
-        except ValidationError:
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
             invalid += 1
             continue
         entry = _json_entry(item, url=url, feed_language=feed_language, feed_authors=feed_authors)
@@ -618,8 +563,8 @@ def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
     return ParsedFeed(
         kind="json",
         version="json1.0" if number in ("1", "1.0") else f"json{number}",
-        title=_plain_title(feed.title),
-        site_url=_absolute_http_url(feed.home_page_url, url),
+        title=_plain_title(_text(document, "title")),
+        site_url=_absolute_http_url(_text(document, "home_page_url"), url),
         language=feed_language,
         ttl_seconds=None,
         entries=tuple(entries),
@@ -629,39 +574,38 @@ def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
 
 
 def _json_entry(
-    item: _JsonItem, *, url: str, feed_language: str | None, feed_authors: tuple[str, ...]
+    item: dict[str, Any], *, url: str, feed_language: str | None, feed_authors: tuple[str, ...]
 ) -> FeedEntry | None:
     link = (
-        _absolute_http_url(item.url, url)
-        or _absolute_http_url(item.external_url, url)
-        or _absolute_http_url(item.id, None)
+        _absolute_http_url(_text(item, "url"), url)
+        or _absolute_http_url(_text(item, "external_url"), url)
+        or _absolute_http_url(_text(item, "id"), None)
     )
     if link is None:
         return None
-    image = _absolute_http_url(item.image, url) or _absolute_http_url(item.banner_image, url)
-    if image is None:
-        for attachment in item.attachments:
-            if (attachment.mime_type or "").lower().startswith("image/"):
-                image = _absolute_http_url(attachment.url, url)
-                if image:
-                    break
-    content = item.content_html.strip() if item.content_html and item.content_html.strip() else None
+    image = _absolute_http_url(_text(item, "image"), url) or _absolute_http_url(
+        _text(item, "banner_image"), url
+    )
+    attachments = item.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
+        mime_type = _text(attachment, "mime_type") if isinstance(attachment, dict) else None
+        if image is None and (mime_type or "").lower().startswith("image/"):
+            image = _absolute_http_url(_text(attachment, "url"), url)
+    content = (_text(item, "content_html") or "").strip() or None
+    content_text, summary = _text(item, "content_text"), _text(item, "summary")
+    modified = _as_datetime(item.get("date_modified"))
     return FeedEntry(
         link=link,
-        guid=_clean_guid(item.id),
-        title=_plain_title(item.title),
-        published_at=item.date_published or item.date_modified,
-        updated_at=item.date_modified,
-        authors=_authors_from_json(item.authors or item.author) or feed_authors,
-        content_html=content or (_text_to_html(item.content_text) if item.content_text else None),
-        summary_html=_text_to_html(item.summary) if item.summary else None,
+        guid=_clean_guid(_text(item, "id")),
+        title=_plain_title(_text(item, "title")),
+        published_at=_as_datetime(item.get("date_published")) or modified,
+        updated_at=modified,
+        authors=_json_authors(item) or feed_authors,
+        content_html=content or (_text_to_html(content_text) if content_text else None),
+        summary_html=_text_to_html(summary) if summary else None,
         image_url=image,
-        language=_language(item.language) or feed_language,
+        language=_language(_text(item, "language")) or feed_language,
     )
-
-
-def _authors_from_json(authors: list[_JsonAuthor]) -> tuple[str, ...]:
-    return _authors([{"name": a.name} for a in authors])
 
 
 # --- shared cleaning --------------------------------------------------------------------------
