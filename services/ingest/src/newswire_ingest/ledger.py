@@ -26,13 +26,12 @@ class FeedLedger:
         self._lock = asyncio.Lock()
         self.published = 0
 
-    async def count(self, claim_id: str) -> bool:
-        """Count the claim unless it was; True when counted now."""
+    async def count(self, claim_id: str) -> None:
+        """Count the claim unless it was."""
         async with self._lock:
             if claim_id in self._counted:
-                return False
+                return
             counted = [*self._counted, claim_id][-RECENT_CLAIMS:]
             await self._store.count_published(self._feed_id, counted)
             self._counted = counted
             self.published += 1
-            return True

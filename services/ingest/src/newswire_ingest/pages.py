@@ -72,36 +72,27 @@ class Pages:
         return page, fetched_url, None
 
 
+@dataclass(frozen=True)
 class PageRetrier:
     """Retries a feed's pending pages that are due, and publishes what they bring."""
 
-    def __init__(
-        self,
-        pages: Pages,
-        sink: ArticleSink,
-        entries: EntryStore,
-        *,
-        timing: PageRetryTiming,
-        clock: Callable[[], datetime],
-        rng: random.Random,
-    ) -> None:
-        self._pages = pages
-        self._sink = sink
-        self._entries = entries
-        self._timing = timing
-        self._clock = clock
-        self._rng = rng
+    pages: Pages
+    sink: ArticleSink
+    entries: EntryStore
+    timing: PageRetryTiming
+    clock: Callable[[], datetime]
+    rng: random.Random
 
     def first_retry(self, failure: PageFailure) -> datetime:
         return first_retry_at(
-            retry_after=failure.retry_after, timing=self._timing, now=self._clock(), rng=self._rng
+            retry_after=failure.retry_after, timing=self.timing, now=self.clock(), rng=self.rng
         )
 
     async def retry_due(
         self, state: FeedState, ledger: FeedLedger, book: PageBook, *, skip: set[str]
     ) -> str | None:
         """Fetch the pages that are due; why one failed for a reason of ours, if one did."""
-        due = book.due(self._clock(), skip=skip)
+        due = book.due(self.clock(), skip=skip)
         if not due:
             return None
         async with asyncio.TaskGroup() as group:
@@ -112,8 +103,8 @@ class PageRetrier:
     async def _retry_page(
         self, pending: PendingPage, state: FeedState, ledger: FeedLedger, book: PageBook
     ) -> str | None:
-        page, fetched_url, failure = await self._pages.fetch(pending.link, "")
-        now = self._clock()
+        page, fetched_url, failure = await self.pages.fetch(pending.link, "")
+        now = self.clock()
         if failure is not None:
             if failure.permanent:
                 log.info("page given up", extra={"url": pending.link, "error": failure.reason})
@@ -123,9 +114,9 @@ class PageRetrier:
                 pending,
                 error=failure.reason,
                 retry_after=failure.retry_after,
-                timing=self._timing,
+                timing=self.timing,
                 now=now,
-                rng=self._rng,
+                rng=self.rng,
             )
             if later is None:
                 log.info("page attempts used up", extra={"url": pending.link})
@@ -150,7 +141,7 @@ class PageRetrier:
                 pending.model_copy(
                     update={
                         "next_at": first_retry_at(
-                            retry_after=None, timing=self._timing, now=now, rng=self._rng
+                            retry_after=None, timing=self.timing, now=now, rng=self.rng
                         ),
                         "last_error": f"{type(exc).__name__}: {exc}"[:500],
                     }
@@ -168,12 +159,12 @@ class PageRetrier:
         book: PageBook,
     ) -> None:
         basis = Basis.page(pending.basis_version, edit=pending.edit)
-        offered = await self._sink.offer(article, basis, known_version=pending.basis_version)
+        offered = await self.sink.offer(article, basis, known_version=pending.basis_version)
         if offered.outcome == "pending":
             return  # kept: retried when next due, as it was
         latest = offered.latest
         assert latest is not None
         if latest.feed_id == state.id and pending.basis_version < latest.version:
             await ledger.count(latest.claim_id)
-        await self._entries.known_version(state.id, pending.entry_id, latest.version)
+        await self.entries.known_version(state.id, pending.entry_id, latest.version)
         book.settle(pending.entry_id)

@@ -88,7 +88,12 @@ class FeedPoller:
         self._clock = clock
         self._pages = Pages(fetcher, concurrency=page_concurrency)
         self._retrier = PageRetrier(
-            self._pages, sink, entries, timing=page_timing, clock=clock, rng=rng or random.Random()
+            pages=self._pages,
+            sink=sink,
+            entries=entries,
+            timing=page_timing,
+            clock=clock,
+            rng=rng or random.Random(),
         )
 
     async def poll(self, state: FeedState) -> PollOutcome:

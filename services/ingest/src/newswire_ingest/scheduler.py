@@ -95,7 +95,7 @@ class FeedScheduler:
         self._assigned -= gone
         feeds = [f for f, p in self._partition_of.items() if p in gone]
         for feed_id in feeds:
-            self._forget(feed_id)
+            self.remove(feed_id)
         abandoned = [self._tasks[f] for f in feeds if f in self._tasks]
         for task in abandoned:
             task.cancel()
@@ -119,7 +119,9 @@ class FeedScheduler:
         self._schedule(state.id, state.partition, state.wake_at())
 
     def remove(self, feed_id: str) -> None:
-        self._forget(feed_id)
+        """Stop polling the feed."""
+        self._due.pop(feed_id, None)
+        self._partition_of.pop(feed_id, None)
 
     # -- running -------------------------------------------------------------------
 
@@ -192,7 +194,7 @@ class FeedScheduler:
                 # Read the feed afresh: it may have been changed or unsubscribed meanwhile.
                 state = await self._store.get(feed_id)
                 if state is None or feed_id not in self._due:
-                    self._forget(feed_id)
+                    self.remove(feed_id)
                     return
                 with log_context(feed_id=feed_id):
                     outcome = await self._visit(state)
@@ -276,7 +278,3 @@ class FeedScheduler:
         self._partition_of[feed_id] = partition
         heapq.heappush(self._heap, (when, feed_id))
         self._wakeup.set()
-
-    def _forget(self, feed_id: str) -> None:
-        self._due.pop(feed_id, None)
-        self._partition_of.pop(feed_id, None)

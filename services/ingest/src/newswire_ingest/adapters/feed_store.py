@@ -62,10 +62,7 @@ class FeedStore:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _lock(self, feed_id: str) -> asyncio.Lock:
-        lock = self._locks.get(feed_id)
-        if lock is None:
-            lock = self._locks[feed_id] = asyncio.Lock()
-        return lock
+        return self._locks.setdefault(feed_id, asyncio.Lock())
 
     async def get(self, feed_id: str) -> FeedState | None:
         with store_errors():

@@ -170,7 +170,13 @@ def polled_state(
         if not outcome.ok:
             fields |= {"last_error": outcome.error, "last_error_step": outcome.error_step}
         return state.model_copy(update=fields)
-    fields |= {"last_fetch_at": now, "last_status": outcome.status}
+    fields |= {
+        "last_fetch_at": now,
+        "last_status": outcome.status,
+        "entries_seen": state.entries_seen + outcome.entries_seen,
+    }
+    if outcome.entry_errors:
+        fields["last_entry_error"] = outcome.last_entry_error
     if outcome.ok:
         entry_times = sorted({*outcome.entry_times, *state.recent_entry_times}, reverse=True)[:50]
         next_at, interval = after_success(
@@ -188,7 +194,6 @@ def polled_state(
             "error_count": 0,
             "etag": outcome.etag,
             "last_modified": outcome.last_modified,
-            "entries_seen": state.entries_seen + outcome.entries_seen,
             "recent_entry_times": entry_times,
             "next_fetch_at": next_at,
             "interval_seconds": interval,
@@ -196,15 +201,12 @@ def polled_state(
             "feed_title": outcome.feed_title or state.feed_title,
             "site_url": outcome.site_url or state.site_url,
         }
-        if outcome.entry_errors:
-            fields["last_entry_error"] = outcome.last_entry_error
     else:
         errors = state.error_count + 1
         fields |= {
             "last_error": outcome.error,
             "last_error_step": outcome.error_step or "fetch",
             "error_count": errors,
-            "entries_seen": state.entries_seen + outcome.entries_seen,
             "next_fetch_at": after_failure(
                 timing,
                 interval_seconds=state.interval_seconds,
@@ -214,6 +216,4 @@ def polled_state(
                 rng=rng,
             ),
         }
-        if outcome.entry_errors:
-            fields["last_entry_error"] = outcome.last_entry_error
     return state.model_copy(update=fields)

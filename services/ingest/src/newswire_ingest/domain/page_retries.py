@@ -103,9 +103,6 @@ class PageBook:
         self._pages = {page.entry_id: page for page in pending}
         self.changed = False
 
-    def __contains__(self, entry_id: str) -> bool:
-        return entry_id in self._pages
-
     def put(self, page: PendingPage) -> None:
         self._pages.pop(page.entry_id, None)  # re-added last: the newest
         self._pages[page.entry_id] = page

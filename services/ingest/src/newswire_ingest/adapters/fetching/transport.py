@@ -11,7 +11,6 @@ import socket
 import ssl
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import Protocol
 
 import brotli
 import httpcore
@@ -127,11 +126,6 @@ class SafeTransport(httpx.AsyncHTTPTransport):
 _PIECE = 64 * 1024
 
 
-class _Layer(Protocol):
-    def feed(self, data: bytes) -> Iterator[bytes]: ...
-    def finish(self) -> Iterator[bytes]: ...
-
-
 class _ZlibLayer:
     """gzip or deflate, inflated at most _PIECE bytes per step."""
 
@@ -184,7 +178,7 @@ class _BrotliLayer:
         return iter(())
 
 
-def _through(layer: _Layer, pieces: Iterable[bytes]) -> Iterator[bytes]:
+def _through(layer: _ZlibLayer | _BrotliLayer, pieces: Iterable[bytes]) -> Iterator[bytes]:
     for piece in pieces:
         yield from layer.feed(piece)
 
@@ -194,7 +188,7 @@ class _BodyDecoder:
 
     def __init__(self, content_encoding: str | None) -> None:
         codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
-        self._layers: list[_Layer] = []
+        self._layers: list[_ZlibLayer | _BrotliLayer] = []
         for coding in reversed(codings):  # the last encoding applied is undone first
             if coding in ("gzip", "x-gzip"):
                 self._layers.append(_ZlibLayer(gzip=True))
