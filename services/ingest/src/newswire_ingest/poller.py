@@ -48,9 +48,9 @@ _ACCEPT_FEED = (
 
 @dataclass(frozen=True)
 class _Entry:
-    """How one entry went: ``outcome`` as in adapters.publishing (or ``skipped``,
-    ``known``), or why it failed: ``rejected`` (never ingestible), ``pending`` (try it on
-    the next poll), ``broken`` (a failure of ours: the poll fails at ``step``)."""
+    """How one entry went: ``outcome`` as in adapters.publishing (or ``known``), or why it
+    failed: ``rejected`` (never ingestible), ``pending`` (try it on the next poll), ``broken``
+    (a failure of ours: the poll fails at ``step``)."""
 
     outcome: str
     reason: str | None = None
@@ -208,8 +208,6 @@ class FeedPoller:
         book: PageBook,
         tried: set[str],
     ) -> _Entry:
-        if not entry.link:
-            return _Entry("skipped")
         link = entry.link
         try:
             entry_id = article_id(canonicalize_url(link))
@@ -363,11 +361,7 @@ class FeedPoller:
 
 def _distinct_links(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
     """The first entry of each link: a feed listing one link twice describes one article."""
-    seen: set[str] = set()
-    distinct = []
+    first: dict[str, FeedEntry] = {}
     for entry in entries:
-        if entry.link is None or entry.link not in seen:
-            distinct.append(entry)
-            if entry.link:
-                seen.add(entry.link)
-    return distinct
+        first.setdefault(entry.link, entry)
+    return list(first.values())

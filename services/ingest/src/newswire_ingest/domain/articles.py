@@ -167,8 +167,6 @@ def article_from_entry(
     had. ``url`` keeps the article where an earlier version of it is (else the page's
     canonical URL or the link). What the entry says wins over what the page says.
     """
-    if entry.link is None:
-        raise ArticleRejected("the entry has no link")
     if not (entry.title or text.strip() or page):
         raise ArticleRejected("the entry has neither a title nor text")
     linked = canonicalize_url(entry.link)

@@ -55,7 +55,7 @@ class FeedParseError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
-    link: str | None
+    link: str
     """Absolute http(s) URL of the article (FeedBurner's original link when the feed gives one)."""
     guid: str | None
     """id/guid as feedparser gives it: a relative RSS permalink guid comes back resolved."""
