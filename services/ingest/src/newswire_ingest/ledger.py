@@ -1,4 +1,5 @@
-"""A feed's published count, kept exact across crashes: each claim counted once.
+"""One visit's ledger of a feed: the state it began with, the page retries it keeps, and
+what it published, counted exactly across crashes: each claim once.
 
 An article is counted when its version is published, in the same write as the claim's id
 is added to the feed's ``recent_claims``. A writer killed between publishing and
@@ -12,19 +13,23 @@ import asyncio
 
 from .adapters.feed_store import FeedStore
 from .domain.feed_state import RECENT_CLAIMS, FeedState
+from .domain.page_retries import PageBook
 
 __all__ = ["FeedLedger"]
 
 
 class FeedLedger:
-    """Counts one feed's publications during one visit of its owner."""
+    """What one visit of its owner to a feed keeps track of."""
 
     def __init__(self, store: FeedStore, state: FeedState) -> None:
         self._store = store
-        self._feed_id = state.id
+        self.state = state
+        self.book = PageBook(state.pending_pages)
+        self.tried: set[str] = set()
+        """Entries whose page this visit fetched already."""
+        self.published = 0
         self._counted = list(state.recent_claims)
         self._lock = asyncio.Lock()
-        self.published = 0
 
     async def count(self, claim_id: str) -> None:
         """Count the claim unless it was."""
@@ -32,6 +37,6 @@ class FeedLedger:
             if claim_id in self._counted:
                 return
             counted = [*self._counted, claim_id][-RECENT_CLAIMS:]
-            await self._store.count_published(self._feed_id, counted)
+            await self._store.count_published(self.state.id, counted)
             self._counted = counted
             self.published += 1

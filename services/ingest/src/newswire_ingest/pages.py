@@ -19,9 +19,7 @@ from .adapters.publishing import ArticleSink
 from .cancellation import run_to_completion
 from .domain.articles import ArticleRejected, article_from_page, page_has_article
 from .domain.extract import ExtractedPage
-from .domain.feed_state import FeedState
 from .domain.page_retries import (
-    PageBook,
     PageRetryTiming,
     PendingPage,
     after_page_failure,
@@ -88,21 +86,19 @@ class PageRetrier:
             retry_after=failure.retry_after, timing=self.timing, now=self.clock(), rng=self.rng
         )
 
-    async def retry_due(
-        self, state: FeedState, ledger: FeedLedger, book: PageBook, *, skip: set[str]
-    ) -> str | None:
-        """Fetch the pages that are due; why one failed for a reason of ours, if one did."""
-        due = book.due(self.clock(), skip=skip)
+    async def retry_due(self, ledger: FeedLedger) -> str | None:
+        """Fetch the pages that are due (but not those this visit fetched already); why one
+        failed for a reason of ours, if one did."""
+        due = ledger.book.due(self.clock(), skip=ledger.tried)
         if not due:
             return None
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(self._retry_page(p, state, ledger, book)) for p in due]
+            tasks = [group.create_task(self._retry_page(p, ledger)) for p in due]
         failures = [reason for task in tasks if (reason := task.result())]
         return f"{len(failures)} page retries failed; {failures[0]}" if failures else None
 
-    async def _retry_page(
-        self, pending: PendingPage, state: FeedState, ledger: FeedLedger, book: PageBook
-    ) -> str | None:
+    async def _retry_page(self, pending: PendingPage, ledger: FeedLedger) -> str | None:
+        book = ledger.book
         page, fetched_url, failure = await self.pages.fetch(pending.link, "")
         now = self.clock()
         if failure is not None:
@@ -128,9 +124,9 @@ class PageRetrier:
         assert fetched_url is not None
         try:
             article = article_from_page(
-                pending, page, fetched_url=fetched_url, feed_id=state.id, now=now
+                pending, page, fetched_url=fetched_url, feed_id=ledger.state.id, now=now
             )
-            await run_to_completion(self._upgrade(article, pending, state, ledger, book))
+            await run_to_completion(self._upgrade(article, pending, ledger))
         except ArticleRejected as exc:
             book.settle(pending.entry_id)
             log.info("page given up", extra={"url": pending.link, "error": str(exc)})
@@ -151,12 +147,7 @@ class PageRetrier:
         return None
 
     async def _upgrade(
-        self,
-        article: ArticleIngested,
-        pending: PendingPage,
-        state: FeedState,
-        ledger: FeedLedger,
-        book: PageBook,
+        self, article: ArticleIngested, pending: PendingPage, ledger: FeedLedger
     ) -> None:
         basis = Basis.page(pending.basis_version, edit=pending.edit)
         offered = await self.sink.offer(article, basis, known_version=pending.basis_version)
@@ -164,7 +155,8 @@ class PageRetrier:
             return  # kept: retried when next due, as it was
         latest = offered.latest
         assert latest is not None
-        if latest.feed_id == state.id and pending.basis_version < latest.version:
+        feed_id = ledger.state.id
+        if latest.feed_id == feed_id and pending.basis_version < latest.version:
             await ledger.count(latest.claim_id)
-        await self.entries.known_version(state.id, pending.entry_id, latest.version)
-        book.settle(pending.entry_id)
+        await self.entries.known_version(feed_id, pending.entry_id, latest.version)
+        ledger.book.settle(pending.entry_id)

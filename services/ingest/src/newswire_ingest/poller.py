@@ -31,7 +31,7 @@ from .domain.articles import ArticleRejected, article_from_entry
 from .domain.extract import ExtractedPage
 from .domain.feed_state import FeedState, PollOutcome
 from .domain.feeds import FeedEntry, FeedParseError, ParsedFeed, entry_hash, entry_text, parse_feed
-from .domain.page_retries import PageBook, PageRetryTiming, PendingPage
+from .domain.page_retries import PageRetryTiming, PendingPage
 from .domain.versions import Basis
 from .ledger import FeedLedger
 from .pages import PageFailure, PageRetrier, Pages
@@ -99,26 +99,22 @@ class FeedPoller:
     async def poll(self, state: FeedState) -> PollOutcome:
         """Visit the feed: poll it if due, then retry its due pages."""
         ledger = FeedLedger(self._feeds, state)
-        book = PageBook(state.pending_pages)
-        tried: set[str] = set()  # entries whose page this visit fetched already
         if state.is_due(self._clock()):
-            outcome = await self._poll_feed(state, ledger, book, tried)
+            outcome = await self._poll_feed(ledger)
         else:
             outcome = PollOutcome(ok=True, fetched=False)
-        failure = await self._retrier.retry_due(state, ledger, book, skip=tried)
+        failure = await self._retrier.retry_due(ledger)
         if failure is not None and outcome.ok:
             outcome.ok, outcome.error, outcome.error_step = False, failure, "pages"
         outcome.published = ledger.published
-        if book.changed:
-            outcome.pending_pages = book.listing()
+        if ledger.book.changed:
+            outcome.pending_pages = ledger.book.listing()
         return outcome
 
     # -- the feed ------------------------------------------------------------------
 
-    async def _poll_feed(
-        self, state: FeedState, ledger: FeedLedger, book: PageBook, tried: set[str]
-    ) -> PollOutcome:
-        now = self._clock()
+    async def _poll_feed(self, ledger: FeedLedger) -> PollOutcome:
+        state, now = ledger.state, self._clock()
         try:
             fetched = await self._fetcher.get(
                 state.url, etag=state.etag, last_modified=state.last_modified, accept=_ACCEPT_FEED
@@ -167,8 +163,7 @@ class FeedPoller:
         # entry being published is finished (and counted) before the poll is seen to end.
         async with asyncio.TaskGroup() as group:
             tasks = [
-                group.create_task(self._ingest_entry(entry, feed, state, ledger, book, tried))
-                for entry in entries
+                group.create_task(self._ingest_entry(entry, feed, ledger)) for entry in entries
             ]
         results = [task.result() for task in tasks]
         self._summarise(outcome, results)
@@ -199,16 +194,8 @@ class FeedPoller:
                 f"{retried} entries were being written by another writer; retried on the next poll"
             )
 
-    async def _ingest_entry(
-        self,
-        entry: FeedEntry,
-        feed: ParsedFeed,
-        state: FeedState,
-        ledger: FeedLedger,
-        book: PageBook,
-        tried: set[str],
-    ) -> _Entry:
-        link = entry.link
+    async def _ingest_entry(self, entry: FeedEntry, feed: ParsedFeed, ledger: FeedLedger) -> _Entry:
+        link, state = entry.link, ledger.state
         try:
             entry_id = article_id(canonicalize_url(link))
         except InvalidURLError as exc:
@@ -236,7 +223,7 @@ class FeedPoller:
                     if wants_page and latest.published:
                         settled = Offered("unchanged", latest)
                         await run_to_completion(
-                            self._settle(state, ledger, entry_id, digest, memory, settled)
+                            self._settle(ledger, entry_id, digest, memory, settled)
                         )
                         return _Entry("known")
             page: ExtractedPage | None = None
@@ -244,7 +231,7 @@ class FeedPoller:
             failure: PageFailure | None = None
             if wants_page:
                 step = "page"
-                tried.add(entry_id)
+                ledger.tried.add(entry_id)
                 page, fetched_url, failure = await self._pages.fetch(link, text)
             step = "article"
             article = article_from_entry(
@@ -266,9 +253,7 @@ class FeedPoller:
             return _broken(step, link, exc)
         try:
             result = await run_to_completion(
-                self._publish_entry(
-                    article, basis, known, state, ledger, book, link, digest, memory, failure
-                )
+                self._publish_entry(article, basis, known, ledger, link, digest, memory, failure)
             )
         except Exception as exc:
             log.exception("entry not published", extra={"url": link})
@@ -281,9 +266,7 @@ class FeedPoller:
         article: ArticleIngested,
         basis: Basis,
         known: int | None,
-        state: FeedState,
         ledger: FeedLedger,
-        book: PageBook,
         link: str,
         digest: str,
         memory: EntryMemory | None,
@@ -295,6 +278,7 @@ class FeedPoller:
         offered = await self._sink.offer(article, basis, known_version=known)
         if offered.outcome == "pending":
             return "pending"
+        book = ledger.book
         if failure is None:
             if not article.summary_only:
                 book.settle(entry_id)  # the page came, or the feed has the full text
@@ -302,15 +286,14 @@ class FeedPoller:
             book.put(self._pending(article, link, offered, failure, edit=offered.outcome == "kept"))
             # Saved before the entry is remembered: an instance killed in between must not
             # leave a published summary whose page nobody will try again.
-            await self._feeds.save_pending_pages(state.id, book.listing())
+            await self._feeds.save_pending_pages(ledger.state.id, book.listing())
         elif failure.permanent:
             book.settle(entry_id)
-        await self._settle(state, ledger, entry_id, digest, memory, offered)
+        await self._settle(ledger, entry_id, digest, memory, offered)
         return offered.outcome
 
     async def _settle(
         self,
-        state: FeedState,
         ledger: FeedLedger,
         entry_id: str,
         digest: str,
@@ -320,10 +303,11 @@ class FeedPoller:
         """Count what this feed published (once), then remember the entry."""
         latest = offered.latest
         assert latest is not None
-        if latest.feed_id == state.id and (memory is None or memory.version < latest.version):
+        feed_id = ledger.state.id
+        if latest.feed_id == feed_id and (memory is None or memory.version < latest.version):
             await ledger.count(latest.claim_id)
         await self._entries.remember(
-            state.id,
+            feed_id,
             entry_id,
             EntryMemory(digest, latest.article_id, latest.url, latest.version),
             now=self._clock(),
