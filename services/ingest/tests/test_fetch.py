@@ -16,19 +16,12 @@ from typing import Any
 import brotli
 import httpx
 import pytest
-from newswire_ingest.adapters.fetching import (
-    AllowList,
-    BlockedAddressError,
-    Fetcher,
-    FetchError,
-    FetchOptions,
-    ResponseTooLargeError,
-    SafeTransport,
-    decode_text,
-    freshness_seconds,
-    is_public_address,
-    retry_after_seconds,
-)
+from newswire_ingest.adapters.fetching import Fetcher, FetchError, FetchOptions
+from newswire_ingest.adapters.fetching.addresses import AllowList, is_public_address
+from newswire_ingest.adapters.fetching.cache_headers import freshness_seconds, retry_after_seconds
+from newswire_ingest.adapters.fetching.charset import decode_text
+from newswire_ingest.adapters.fetching.errors import BlockedAddressError, ResponseTooLargeError
+from newswire_ingest.adapters.fetching.transport import SafeTransport
 from newswire_ingest.config import IngestSettings
 from newswire_ingest.main import fetch_options
 
