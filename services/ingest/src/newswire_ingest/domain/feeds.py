@@ -228,16 +228,11 @@ def _parse_xml_feed(body: bytes, *, url: str, charset: str | None) -> ParsedFeed
     # RFC 4287 4.2.1: an Atom entry without author has the feed's (RSS has no such rule).
     feed_authors = _authors(dict.get(channel, "authors")) if kind == "atom" else ()
 
-    entries: list[FeedEntry] = []
-    skipped = 0
-    for raw in raw_entries:
-        entry = _xml_entry(
-            raw, url=url, kind=kind, feed_language=feed_language, feed_authors=feed_authors
-        )
-        if entry is None:
-            skipped += 1
-        else:
-            entries.append(entry)
+    built = [
+        _xml_entry(raw, url=url, kind=kind, feed_language=feed_language, feed_authors=feed_authors)
+        for raw in raw_entries
+    ]
+    entries = tuple(entry for entry in built if entry is not None)
     if xml_error and not entries:
         # Broken and empty: "no entries" may only mean the parser gave up before the first one.
         raise FeedParseError(f"malformed XML and no entries could be read: {problem}")
@@ -248,9 +243,9 @@ def _parse_xml_feed(body: bytes, *, url: str, charset: str | None) -> ParsedFeed
         site_url=_absolute_http_url(dict.get(channel, "link"), url),
         language=feed_language,
         ttl_seconds=_ttl_seconds(channel),
-        entries=tuple(entries),
+        entries=entries,
         warnings=tuple(warnings),
-        skipped=skipped,
+        skipped=len(built) - len(entries),
     )
 
 
@@ -546,19 +541,14 @@ def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
     feed_language = _language(_text(document, "language"))
     feed_authors = _json_authors(document)
     items = document.get("items")
-    entries: list[FeedEntry] = []
-    skipped = 0
-    invalid = 0
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            invalid += 1
-            continue
-        entry = _json_entry(item, url=url, feed_language=feed_language, feed_authors=feed_authors)
-        if entry is None:
-            skipped += 1
-        else:
-            entries.append(entry)
-    if invalid:
+    items = items if isinstance(items, list) else []
+    built = [
+        _json_entry(item, url=url, feed_language=feed_language, feed_authors=feed_authors)
+        for item in items
+        if isinstance(item, dict)
+    ]
+    entries = tuple(entry for entry in built if entry is not None)
+    if invalid := len(items) - len(built):
         warnings.append(f"{invalid} JSON Feed item(s) were not objects and were skipped")
     return ParsedFeed(
         kind="json",
@@ -567,9 +557,9 @@ def _parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
         site_url=_absolute_http_url(_text(document, "home_page_url"), url),
         language=feed_language,
         ttl_seconds=None,
-        entries=tuple(entries),
+        entries=entries,
         warnings=tuple(warnings),
-        skipped=skipped + invalid,
+        skipped=len(items) - len(entries),
     )
 
 
