@@ -283,7 +283,7 @@ class FeedPoller:
             if not article.summary_only:
                 book.settle(entry_id)  # the page came, or the feed has the full text
         elif not failure.permanent and offered.outcome in ("new", "changed", "kept"):
-            book.put(self._pending(article, link, offered, failure, edit=offered.outcome == "kept"))
+            book.put(self._pending(article, link, offered, failure))
             # Saved before the entry is remembered: an instance killed in between must not
             # leave a published summary whose page nobody will try again.
             await self._feeds.save_pending_pages(ledger.state.id, book.listing())
@@ -314,13 +314,7 @@ class FeedPoller:
         )
 
     def _pending(
-        self,
-        article: ArticleIngested,
-        link: str,
-        offered: Offered,
-        failure: PageFailure,
-        *,
-        edit: bool,
+        self, article: ArticleIngested, link: str, offered: Offered, failure: PageFailure
     ) -> PendingPage:
         latest = offered.latest
         assert latest is not None
@@ -330,7 +324,7 @@ class FeedPoller:
             article_id=latest.article_id,
             article_url=latest.url,
             basis_version=latest.version,
-            edit=edit,
+            edit=offered.outcome == "kept",  # an edit held back for want of the page
             attempts=1,
             next_at=self._retrier.first_retry(failure),
             last_error=failure.reason[:500],

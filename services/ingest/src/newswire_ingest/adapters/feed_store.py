@@ -25,8 +25,6 @@ from newswire_ingest.domain.page_retries import PendingPage
 
 __all__ = ["FeedStore"]
 
-FEEDS_COLLECTION = FEED_STATUS_COLLECTION
-
 
 def _document(state: FeedState) -> dict[str, Any]:
     data = state.model_dump(mode="python")
@@ -58,7 +56,7 @@ POLL_COUNTS = ("entries_seen",)
 
 class FeedStore:
     def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
-        self._feeds = database[FEEDS_COLLECTION]
+        self._feeds = database[FEED_STATUS_COLLECTION]
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _lock(self, feed_id: str) -> asyncio.Lock:

@@ -25,9 +25,7 @@ class HostSlots:
 
     @asynccontextmanager
     async def hold(self, host: str) -> AsyncIterator[None]:
-        slot = self._slots.get(host)
-        if slot is None:
-            slot = self._slots[host] = _Slot(asyncio.Semaphore(self._size))
+        slot = self._slots.setdefault(host, _Slot(asyncio.Semaphore(self._size)))
         slot.users += 1
         try:
             async with slot.semaphore:
