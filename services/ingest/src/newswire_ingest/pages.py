@@ -154,7 +154,6 @@ class PageRetrier:
         if offered.outcome == "pending":
             return  # kept: retried when next due, as it was
         latest = offered.latest
-        assert latest is not None
         feed_id = ledger.state.id
         if latest.feed_id == feed_id and pending.basis_version < latest.version:
             await ledger.count(latest.claim_id)

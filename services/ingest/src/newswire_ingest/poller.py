@@ -32,7 +32,7 @@ from .domain.extract import ExtractedPage
 from .domain.feed_state import FeedState, PollOutcome
 from .domain.feeds import FeedEntry, FeedParseError, ParsedFeed, entry_hash, entry_text, parse_feed
 from .domain.page_retries import PageRetryTiming, PendingPage
-from .domain.versions import Basis
+from .domain.versions import Basis, VersionRecord
 from .ledger import FeedLedger
 from .pages import PageFailure, PageRetrier, Pages
 
@@ -221,9 +221,8 @@ class FeedPoller:
                     # yet published goes the whole way: the offer waits for it or takes
                     # it over, and the writer may be this feed before a crash.)
                     if wants_page and latest.published:
-                        settled = Offered("unchanged", latest)
                         await run_to_completion(
-                            self._settle(ledger, entry_id, digest, memory, settled)
+                            self._settle(ledger, entry_id, digest, memory, latest)
                         )
                         return _Entry("known")
             page: ExtractedPage | None = None
@@ -289,7 +288,7 @@ class FeedPoller:
             await self._feeds.save_pending_pages(ledger.state.id, book.listing())
         elif failure.permanent:
             book.settle(entry_id)
-        await self._settle(ledger, entry_id, digest, memory, offered)
+        await self._settle(ledger, entry_id, digest, memory, offered.latest)
         return offered.outcome
 
     async def _settle(
@@ -298,11 +297,9 @@ class FeedPoller:
         entry_id: str,
         digest: str,
         memory: EntryMemory | None,
-        offered: Offered,
+        latest: VersionRecord,
     ) -> None:
         """Count what this feed published (once), then remember the entry."""
-        latest = offered.latest
-        assert latest is not None
         feed_id = ledger.state.id
         if latest.feed_id == feed_id and (memory is None or memory.version < latest.version):
             await ledger.count(latest.claim_id)
@@ -317,7 +314,6 @@ class FeedPoller:
         self, article: ArticleIngested, link: str, offered: Offered, failure: PageFailure
     ) -> PendingPage:
         latest = offered.latest
-        assert latest is not None
         return PendingPage(
             link=link,
             entry_id=article_id(canonicalize_url(link)),

@@ -42,7 +42,7 @@ class Offered:
     article's latest version afterwards."""
 
     outcome: Outcome
-    latest: VersionRecord | None
+    latest: VersionRecord
 
     @property
     def published(self) -> bool:
@@ -50,7 +50,7 @@ class Offered:
 
     @property
     def version(self) -> int:
-        return self.latest.version if self.latest else 0
+        return self.latest.version
 
 
 class ArticleSink:
