@@ -88,12 +88,7 @@ class FeedPoller:
         self._clock = clock
         self._pages = Pages(fetcher, concurrency=page_concurrency)
         self._retrier = PageRetrier(
-            pages=self._pages,
-            sink=sink,
-            entries=entries,
-            timing=page_timing,
-            clock=clock,
-            rng=rng or random.Random(),
+            self._pages, sink, entries, page_timing, clock, rng or random.Random()
         )
 
     async def poll(self, state: FeedState) -> PollOutcome:
