@@ -51,7 +51,7 @@ class ArticleReader:
                 .limit(limit)
             )
             documents = [document async for document in cursor]
-        return [ListedArticle.model_validate({**d, "id": d["_id"]}) for d in documents]
+        return [ListedArticle.from_document(d) for d in documents]
 
     async def get(self, article_id: str) -> StoredArticle | None:
         """The article with this id, or the one this id is an alias of (e.g. the id of a

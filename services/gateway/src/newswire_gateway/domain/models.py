@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newswire_contracts import Entity
-from newswire_contracts.readmodel import search_terms
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from newswire_contracts.readmodel import StoredModel, search_terms
+from pydantic import AwareDatetime, ConfigDict
 
 __all__ = [
     "ArticleQuery",
@@ -42,7 +42,7 @@ def query_terms(q: str | None) -> tuple[str, ...]:
     return tuple(search_terms(q))[:10]
 
 
-class ListedArticle(BaseModel):
+class ListedArticle(StoredModel):
     """An article in a listing: everything but its text and relations, and where it sorts."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -61,7 +61,7 @@ class ListedArticle(BaseModel):
     story_id: str | None = None
 
 
-class FeedRegistration(BaseModel):
+class FeedRegistration(StoredModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str
@@ -88,7 +88,7 @@ class FeedRegistration(BaseModel):
         )
 
 
-class Comment(BaseModel):
+class Comment(StoredModel):
     id: str
     article_id: str
     author: str
