@@ -35,7 +35,7 @@ from newswire_gateway.routing import add_routes
 from newswire_gateway.schemas import NewComment
 from newswire_gateway.state import GatewayState
 
-from .timeago import paragraphs, snippet, time_ago
+from .timeago import full_date, iso, paragraphs, snippet, time_ago
 
 __all__ = ["install", "router"]
 
@@ -110,19 +110,6 @@ def outlets(story: StoredStory) -> list[str]:
     return list(dict.fromkeys(a.source for a in story.articles))
 
 
-def _utc(moment: datetime) -> datetime:
-    """Store times are UTC; a naive one (never from this store) is taken as UTC too."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return _utc(moment).isoformat()
-
-
-def _full_date(moment: datetime) -> str:
-    return _utc(moment).strftime("%d %b %Y, %H:%M UTC")
-
-
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -133,8 +120,8 @@ templates = Environment(
 templates.globals["outlets"] = outlets
 templates.filters.update(
     ago=time_ago,
-    iso=_iso,
-    full_date=_full_date,
+    iso=iso,
+    full_date=full_date,
     entity_url=entity_url,
     paragraphs=paragraphs,
     snippet=snippet,
