@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newswire_contracts import Entity
-from newswire_contracts.readmodel import StoredModel, search_terms
+from newswire_contracts.readmodel import StoredModel, StoryArticle, search_terms
 from pydantic import AwareDatetime, ConfigDict
 
 __all__ = [
@@ -42,16 +42,9 @@ def query_terms(q: str | None) -> tuple[str, ...]:
     return tuple(search_terms(q))[:10]
 
 
-class ListedArticle(StoredModel):
+class ListedArticle(StoryArticle, StoredModel):
     """An article in a listing: everything but its text and relations, and where it sorts."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str
-    url: str
-    title: str
-    source: str
-    published_at: AwareDatetime | None = None
     ingested_at: AwareDatetime
     sort_time: AwareDatetime
     language: str | None = None
