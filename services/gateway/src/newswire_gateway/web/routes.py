@@ -185,12 +185,11 @@ async def _related(state: GatewayState, article: StoredArticle) -> list[RelatedI
 
 
 def _entity_groups(article: StoredArticle) -> list[tuple[str, list[str]]]:
-    groups = []
     ranked = sorted(article.entities, key=lambda e: (-e.salience, -e.count, e.name))
-    for label, types in ENTITY_GROUPS:
-        names = list(dict.fromkeys(e.name for e in ranked if e.type in types))
-        groups.append((label, names[:12]))
-    return groups
+    return [
+        (label, list(dict.fromkeys(e.name for e in ranked if e.type in types))[:12])
+        for label, types in ENTITY_GROUPS
+    ]
 
 
 _EMPTY_FORM = {"comment_error": None, "author": "", "body": ""}
