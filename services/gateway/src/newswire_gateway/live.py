@@ -23,7 +23,7 @@ from newswire_platform import LogReader, ServiceSettings
 
 __all__ = ["LiveEvent", "LiveFeed", "Subscription"]
 
-_CODES = {"r": ArticleRelated, "s": StoryUpdated}
+_CODES: dict[str, type[ArticleRelated | StoryUpdated]] = {"r": ArticleRelated, "s": StoryUpdated}
 
 
 @dataclass(frozen=True, slots=True)
