@@ -56,7 +56,14 @@ class _PageRoute(APIRoute):
             except NotFound as exc:
                 return _not_found(exc.what)
             except StoreError:
-                return _unavailable()
+                return _html(
+                    "error.html",
+                    503,
+                    {"Retry-After": "5"},
+                    title="Temporarily unavailable",
+                    message="The news store is not answering right now. "
+                    "Please try again in a moment.",
+                )
 
         return page
 
@@ -138,16 +145,6 @@ def _html(
 
 def _not_found(what: str) -> HTMLResponse:
     return _html("error.html", 404, title="Not found", message=f"There is no {what} here.")
-
-
-def _unavailable() -> HTMLResponse:
-    return _html(
-        "error.html",
-        503,
-        {"Retry-After": "5"},
-        title="Temporarily unavailable",
-        message="The news store is not answering right now. Please try again in a moment.",
-    )
 
 
 # --- what the templates show ---------------------------------------------------------------
