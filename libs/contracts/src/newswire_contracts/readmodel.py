@@ -13,7 +13,7 @@ an index. Writers may store more fields than these models name; readers ignore t
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -27,6 +27,7 @@ __all__ = [
     "STORIES_COLLECTION",
     "FeedStatus",
     "StoredArticle",
+    "StoredModel",
     "StoredStory",
     "StoryArticle",
     "article_document",
@@ -40,7 +41,22 @@ FEED_STATUS_COLLECTION = "feed_status"
 STORIES_COLLECTION = "stories"
 
 
-class StoredArticle(EnrichmentFields, ArticleFields):
+class StoredModel(BaseModel):
+    """A model of a stored document, whose ``_id`` is the model's ``id``."""
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> Self:
+        # Lax: BSON gives lists where the (strict) event models have tuples.
+        return cls.model_validate({**document, "id": document["_id"]}, strict=False)
+
+    def document(self) -> dict[str, Any]:
+        """The model as stored: its fields, with ``id`` as ``_id``."""
+        document = self.model_dump(mode="python")
+        document["_id"] = document.pop("id")
+        return document
+
+
+class StoredArticle(EnrichmentFields, ArticleFields, StoredModel):
     """An article as stored and served: its content, enrichment and relations."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", strict=False)
@@ -51,11 +67,6 @@ class StoredArticle(EnrichmentFields, ArticleFields):
         default=None, description="The earliest article it is a near-copy of."
     )
     stored_at: AwareDatetime = Field(description="When relate last wrote this article.")
-
-    @classmethod
-    def from_document(cls, document: dict[str, Any]) -> StoredArticle:
-        # Lax: BSON gives lists where the (strict) event models have tuples.
-        return cls.model_validate({**document, "id": document["_id"]}, strict=False)
 
 
 def article_document(article: ArticleEnriched) -> dict[str, Any]:
@@ -125,7 +136,7 @@ def search_terms_of(heading: str, body: str) -> list[str]:
     return words[:MAX_SEARCH_TERMS]
 
 
-class FeedStatus(BaseModel):
+class FeedStatus(StoredModel):
     """How polling a feed goes, as ingest records it after every poll."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -165,10 +176,6 @@ class FeedStatus(BaseModel):
     feed_title: str | None = Field(default=None, description="The title the feed gives itself.")
     site_url: str | None = None
 
-    @classmethod
-    def from_document(cls, document: dict[str, Any]) -> FeedStatus:
-        return cls.model_validate({**document, "id": document["_id"]})
-
 
 class StoryArticle(BaseModel):
     """An article as a story lists it."""
@@ -182,7 +189,7 @@ class StoryArticle(BaseModel):
     published_at: AwareDatetime | None = None
 
 
-class StoredStory(BaseModel):
+class StoredStory(StoredModel):
     """A story: every outlet's article about one event, in time order."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -204,12 +211,3 @@ class StoredStory(BaseModel):
     )
     merged_into: str | None = Field(default=None, description="Set when merged into another story.")
     updated_at: AwareDatetime
-
-    def document(self) -> dict[str, Any]:
-        data = self.model_dump(mode="python")
-        data["_id"] = data.pop("id")
-        return data
-
-    @classmethod
-    def from_document(cls, document: dict[str, Any]) -> StoredStory:
-        return cls.model_validate({**document, "id": document["_id"]})

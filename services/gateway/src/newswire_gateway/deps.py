@@ -50,14 +50,11 @@ WriteAccess = Depends(_require_api_key)
 async def _require_json(request: Request) -> None:
     # FastAPI has read the body already (and parsed it only if it is JSON); an empty body is
     # left to validation, which names the missing field.
-    if await request.body() and not _is_json(request.headers.get("content-type", "")):
-        raise ProblemError(415, "send the body as application/json")
-
-
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.partition(";")[0].strip().lower()
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     kind, _, subtype = media_type.partition("/")
-    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+    json = kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+    if await request.body() and not json:
+        raise ProblemError(415, "send the body as application/json")
 
 
 JsonBody = Depends(_require_json)

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
+from fastapi import Query
 from newswire_contracts import InvalidURLError, canonicalize_url
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
-from .domain.paging import CURSOR_PATTERN
+from .domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
 
 __all__ = [
     "COMMENT_TEXT_PATTERN",
@@ -27,6 +28,7 @@ __all__ = [
     "URL_PATTERN",
     "CommentText",
     "Cursor",
+    "CursorParam",
     "FeedUrlText",
     "HexId",
     "HttpUrlText",
@@ -141,6 +143,15 @@ Cursor = Annotated[
         description="Pass as cursor for the next page; null on the last.",
     ),
 ]
+CursorParam = Annotated[
+    str | None,
+    Query(
+        max_length=CURSOR_MAX_LENGTH,
+        pattern=CURSOR_PATTERN,
+        description="next_cursor of the previous page",
+    ),
+]
+"""The ``cursor`` query parameter of a listing."""
 CommentText = Annotated[
     str, Field(min_length=1, json_schema_extra={"pattern": COMMENT_TEXT_PATTERN})
 ]

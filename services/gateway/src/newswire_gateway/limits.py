@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .problems import PROBLEM_JSON
+from .problems import PROBLEM_JSON, Problem
 
 __all__ = ["BodySizeLimit"]
 
@@ -74,14 +73,13 @@ class BodySizeLimit:
                 await self._reject(scope, send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        body: dict[str, Any] = {
-            "type": "about:blank",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": f"request body exceeds {self.max_bytes} bytes",
-            "instance": scope.get("path", ""),
-        }
-        payload = json.dumps(body).encode()
+        problem = Problem(
+            title="Content Too Large",
+            status=413,
+            detail=f"request body exceeds {self.max_bytes} bytes",
+            instance=scope.get("path", ""),
+        )
+        payload = json.dumps(problem.model_dump(exclude_none=True)).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -23,7 +23,7 @@ from newswire_platform import LogReader, ServiceSettings
 
 __all__ = ["LiveEvent", "LiveFeed", "Subscription"]
 
-_CODES = {"r": ArticleRelated, "s": StoryUpdated}
+_CODES: dict[str, type[ArticleRelated | StoryUpdated]] = {"r": ArticleRelated, "s": StoryUpdated}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,6 @@ class Subscription:
     queue: asyncio.Queue[LiveEvent | None]
     article: str | None = None
     story: str | None = None
-    overflowed: bool = False
 
     def wants(self, event: LiveEvent) -> bool:
         if self.article is not None:
@@ -53,26 +52,25 @@ class Subscription:
         return True
 
 
-@dataclass
-class _Positions:
-    offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+_Offsets = dict[tuple[str, int], int]
+"""The offset reached in each (topic code, partition)."""
 
-    def encode(self) -> str:
-        return ".".join(
-            f"{code}{partition}-{offset}"
-            for (code, partition), offset in sorted(self.offsets.items())
-        )
 
-    @staticmethod
-    def decode(text: str) -> dict[tuple[str, int], int] | None:
-        try:
-            entries = {}
-            for item in text.split("."):
-                head, offset = item.split("-")
-                entries[(head[0], int(head[1:]))] = int(offset)
-            return entries if all(code in _CODES for code, _ in entries) else None
-        except ValueError:
-            return None
+def _encode(offsets: _Offsets) -> str:
+    return ".".join(
+        f"{code}{partition}-{offset}" for (code, partition), offset in sorted(offsets.items())
+    )
+
+
+def _decode(text: str) -> _Offsets | None:
+    try:
+        entries = {}
+        for item in text.split("."):
+            head, offset = item.split("-")
+            entries[(head[0], int(head[1:]))] = int(offset)
+        return entries if all(code in _CODES for code, _ in entries) else None
+    except ValueError:
+        return None
 
 
 class LiveFeed:
@@ -92,14 +90,10 @@ class LiveFeed:
         self._buffer: deque[LiveEvent] = deque(maxlen=buffer_size)
         self._queue_size = queue_size
         self._listeners = tuple(listeners)
-        self._positions = _Positions()
+        self._offsets: _Offsets = {}
         self._subscriptions: set[Subscription] = set()
         self._reader = LogReader(settings, "live")
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def clients(self) -> int:
-        return len(self._subscriptions)
 
     async def start(self) -> None:
         reader = self._reader
@@ -111,7 +105,7 @@ class LiveFeed:
         per_partition = max(1, (self._buffer.maxlen or 1) // max(1, len(partitions)))
         first = {tp: max(starts[tp], ends[tp] - per_partition) for tp in partitions}
         for tp, offset in first.items():
-            self._positions.offsets[(self._codes[tp.topic], tp.partition)] = offset - 1
+            self._offsets[(self._codes[tp.topic], tp.partition)] = offset - 1
         self._task = asyncio.create_task(self._run(first), name="live-feed")
 
     async def stop(self) -> None:
@@ -132,7 +126,7 @@ class LiveFeed:
         replay: list[LiveEvent] = []
         gap = False
         if last_event_id:
-            seen = _Positions.decode(last_event_id)
+            seen = _decode(last_event_id)
             if seen is None:
                 gap = True
             else:
@@ -151,21 +145,19 @@ class LiveFeed:
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
 
-    def _deliver(self, events: Iterable[LiveEvent]) -> None:
-        for event in events:
-            self._buffer.append(event)
-            for listener in self._listeners:
-                listener(event)
-            for subscription in list(self._subscriptions):
-                if subscription.wants(event):
-                    try:
-                        subscription.queue.put_nowait(event)
-                    except asyncio.QueueFull:
-                        # A client that cannot keep up is told to reload, not buffered for.
-                        subscription.overflowed = True
-                        self._subscriptions.discard(subscription)
-                        with contextlib.suppress(asyncio.QueueFull):
-                            subscription.queue.put_nowait(None)
+    def _deliver(self, event: LiveEvent) -> None:
+        self._buffer.append(event)
+        for listener in self._listeners:
+            listener(event)
+        for subscription in list(self._subscriptions):
+            if subscription.wants(event):
+                try:
+                    subscription.queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    # A client that cannot keep up is told to reload, not buffered for.
+                    self._subscriptions.discard(subscription)
+                    with contextlib.suppress(asyncio.QueueFull):
+                        subscription.queue.put_nowait(None)
 
     async def _run(self, first: dict[TopicPartition, int]) -> None:
         async with contextlib.aclosing(
@@ -173,20 +165,19 @@ class LiveFeed:
         ) as batches:
             async for records in batches:
                 code = self._codes[records[0].topic]
-                events = []
                 for record in records:
-                    self._positions.offsets[(code, record.partition)] = record.offset
-                    event = self._event(code, record.partition, record)
+                    # The event's id is the feed's position including the event itself.
+                    self._offsets[(code, record.partition)] = record.offset
+                    event = self._event(code, record)
                     if event is not None:
-                        events.append(event)
-                self._deliver(events)
+                        self._deliver(event)
 
-    def _event(self, code: str, partition: int, record: Any) -> LiveEvent | None:
+    def _event(self, code: str, record: Any) -> LiveEvent | None:
         try:
             decoded, _ = cloudevents.decode(_CODES[code], record.headers or (), record.value)
         except InvalidEventError:
             return None
-        position = (code, partition, record.offset)
+        position = (code, record.partition, record.offset)
         if isinstance(decoded, ArticleRelated):
             data = {
                 "id": decoded.id,
@@ -196,7 +187,7 @@ class LiveFeed:
                 "duplicate_of": decoded.duplicate_of,
                 "updated_at": decoded.updated_at.isoformat(),
             }
-            return LiveEvent("article", decoded.id, data, self._positions.encode(), position)
+            return LiveEvent("article", decoded.id, data, _encode(self._offsets), position)
         assert isinstance(decoded, StoryUpdated)
         data = {
             "id": decoded.id,
@@ -205,4 +196,4 @@ class LiveFeed:
             "last_seen": decoded.last_seen.isoformat(),
             "merged_into": decoded.merged_into,
         }
-        return LiveEvent("story", decoded.id, data, self._positions.encode(), position)
+        return LiveEvent("story", decoded.id, data, _encode(self._offsets), position)

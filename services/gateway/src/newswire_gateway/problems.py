@@ -99,15 +99,6 @@ def problem_response(
     )
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    # Echoing the input back could leak or reflect what the client sent; location and
-    # message are enough to fix the request.
-    return [
-        {"loc": [str(part) for part in err.get("loc", ())], "msg": err.get("msg", "invalid")}
-        for err in exc.errors()
-    ]
-
-
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error, including validation errors and crashes, a problem document."""
 
@@ -130,7 +121,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _validation_errors(exc)
+        # Echoing the input back could leak or reflect what the client sent; location and
+        # message are enough to fix the request.
+        errors = [
+            {"loc": [str(part) for part in err.get("loc", ())], "msg": err.get("msg", "invalid")}
+            for err in exc.errors()
+        ]
         summary = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
         return problem_response(request, 422, f"invalid request: {summary}", errors=errors)
 

@@ -96,9 +96,8 @@ class EntityOut(BaseModel):
     salience: float
 
 
-class Article(BaseModel):
-    """An article with its enrichment, as a reader's page needs it."""
-
+class _ArticleHead(BaseModel):
+    # What an article and its summary in a listing start with (in this order).
     id: HexId
     url: str
     title: str
@@ -106,6 +105,11 @@ class Article(BaseModel):
     published_at: datetime | None
     ingested_at: datetime
     language: str | None
+
+
+class Article(_ArticleHead):
+    """An article with its enrichment, as a reader's page needs it."""
+
     language_confidence: float
     authors: list[str]
     image_url: str | None
@@ -213,12 +217,16 @@ class FeedList(BaseModel):
     next_cursor: Cursor | None
 
 
-class RelatedItem(BaseModel):
+class StoryArticleOut(BaseModel):
     id: HexId
     title: str
     url: str
     source: str
     published_at: datetime | None
+
+
+class RelatedItem(StoryArticleOut):
+    # An article as lists name it, and why it is related.
     score: float = Field(description="Relatedness, 0 to 1, best first.")
     relation: Literal["related", "duplicate"] = Field(
         description="duplicate: a near-copy of the same text."
@@ -235,14 +243,6 @@ class RelatedItem(BaseModel):
 
 class RelatedList(BaseModel):
     items: list[RelatedItem]
-
-
-class StoryArticleOut(BaseModel):
-    id: HexId
-    title: str
-    url: str
-    source: str
-    published_at: datetime | None
 
 
 class Story(BaseModel):
@@ -270,16 +270,9 @@ class StoryList(BaseModel):
     next_cursor: Cursor | None
 
 
-class ArticleSummary(BaseModel):
+class ArticleSummary(_ArticleHead):
     """An article in a listing: everything but its text and relations."""
 
-    id: HexId
-    url: str
-    title: str
-    source: str
-    published_at: datetime | None
-    ingested_at: datetime
-    language: str | None
     summary: str
     keywords: list[str]
     entities: list[EntityOut] = Field(description="The five most salient.")

@@ -33,7 +33,8 @@ class ArticleReader:
     ) -> None:
         self._articles = database[ARTICLES_COLLECTION]
         self._aliases = database[ALIASES_COLLECTION]
-        self.cache = cache
+        # A cache of size 0 keeps nothing: every read goes to the store.
+        self.cache = cache if cache is not None else ArticleCache(0, 0)
 
     async def create_indexes(self) -> None:
         with store_errors():
@@ -51,13 +52,11 @@ class ArticleReader:
                 .limit(limit)
             )
             documents = [document async for document in cursor]
-        return [ListedArticle.model_validate({**d, "id": d["_id"]}) for d in documents]
+        return [ListedArticle.from_document(d) for d in documents]
 
     async def get(self, article_id: str) -> StoredArticle | None:
         """The article with this id, or the one this id is an alias of (e.g. the id of a
         submitted URL whose page named another canonical URL); from the cache if it has it."""
-        if self.cache is None:
-            return await self._read(article_id)
         found = self.cache.get(article_id)
         if found is None:
             read_at = self.cache.epoch
@@ -70,9 +69,7 @@ class ArticleReader:
         self, article: StoredArticle, render: Callable[[StoredArticle], bytes], variant: str = ""
     ) -> bytes:
         """``render(article)``, computed once per cached copy of the article and ``variant``
-        (one response shape) when the cache is on."""
-        if self.cache is None:
-            return render(article)
+        (one response shape)."""
         return self.cache.body(article, render, variant)
 
     async def _read(self, article_id: str) -> StoredArticle | None:

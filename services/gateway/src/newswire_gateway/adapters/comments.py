@@ -29,10 +29,8 @@ class CommentStore:
         comment = Comment(
             id=uuid.uuid4().hex, article_id=article_id, author=author, body=body, posted_at=now
         )
-        document = comment.model_dump()
-        document["_id"] = document.pop("id")
         with store_errors():
-            await self._comments.insert_one(document)
+            await self._comments.insert_one(comment.document())
             await self._lists.update_one(
                 {"_id": article_id}, {"$push": {"ids": comment.id}}, upsert=True
             )
@@ -44,7 +42,7 @@ class CommentStore:
             index = await self._lists.find_one({"_id": article_id})
             ids = (index or {}).get("ids", [])[-limit:]
             documents = await asyncio.gather(*(self._comments.find_one({"_id": i}) for i in ids))
-        comments = [_comment(d) for d in documents if d is not None]
+        comments = [Comment.from_document(d) for d in documents if d is not None]
         return [c for c in comments if not c.hidden]
 
     async def get(self, article_id: str, comment_id: str) -> Comment | None:
@@ -52,7 +50,7 @@ class CommentStore:
             document = await self._comments.find_one({"_id": comment_id})
         if document is None or document["article_id"] != article_id:
             return None
-        return _comment(document)
+        return Comment.from_document(document)
 
     async def set_hidden(self, article_id: str, comment_id: str, hidden: bool) -> Comment | None:
         comment = await self.get(article_id, comment_id)
@@ -69,7 +67,3 @@ class CommentStore:
             await self._lists.update_one({"_id": article_id}, {"$pull": {"ids": comment_id}})
             await self._comments.delete_one({"_id": comment_id})
         return True
-
-
-def _comment(document: dict[str, Any]) -> Comment:
-    return Comment.model_validate({**document, "id": document["_id"]})

@@ -21,15 +21,15 @@ class FeedRegistry:
         self._status = database[FEED_STATUS_COLLECTION]
 
     async def save(self, registration: FeedRegistration) -> None:
-        document = registration.model_dump()
-        document["_id"] = document.pop("id")
         with store_errors():
-            await self._feeds.replace_one({"_id": registration.id}, document, upsert=True)
+            await self._feeds.replace_one(
+                {"_id": registration.id}, registration.document(), upsert=True
+            )
 
     async def get(self, feed_id: str) -> FeedRegistration | None:
         with store_errors():
             document = await self._feeds.find_one({"_id": feed_id})
-        return _registration(document) if document else None
+        return FeedRegistration.from_document(document) if document else None
 
     async def delete(self, feed_id: str) -> bool:
         with store_errors():
@@ -39,13 +39,10 @@ class FeedRegistry:
         """Every registration, oldest first (a scan; feed lists are short)."""
         with store_errors():
             documents = [d async for d in self._feeds.find({})]
-        return sorted(map(_registration, documents), key=lambda r: (r.created_at, r.id))
+        registrations = map(FeedRegistration.from_document, documents)
+        return sorted(registrations, key=lambda r: (r.created_at, r.id))
 
     async def status(self, feed_id: str) -> FeedStatus | None:
         with store_errors():
             document = await self._status.find_one({"_id": feed_id})
         return FeedStatus.from_document(document) if document else None
-
-
-def _registration(document: dict[str, Any]) -> FeedRegistration:
-    return FeedRegistration.model_validate({**document, "id": document["_id"]})

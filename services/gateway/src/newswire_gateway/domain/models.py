@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newswire_contracts import Entity
-from newswire_contracts.readmodel import search_terms
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from newswire_contracts.readmodel import StoredModel, StoryArticle, search_terms
+from pydantic import AwareDatetime, ConfigDict
 
 __all__ = [
     "ArticleQuery",
@@ -42,16 +42,9 @@ def query_terms(q: str | None) -> tuple[str, ...]:
     return tuple(search_terms(q))[:10]
 
 
-class ListedArticle(BaseModel):
+class ListedArticle(StoryArticle, StoredModel):
     """An article in a listing: everything but its text and relations, and where it sorts."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str
-    url: str
-    title: str
-    source: str
-    published_at: AwareDatetime | None = None
     ingested_at: AwareDatetime
     sort_time: AwareDatetime
     language: str | None = None
@@ -61,7 +54,7 @@ class ListedArticle(BaseModel):
     story_id: str | None = None
 
 
-class FeedRegistration(BaseModel):
+class FeedRegistration(StoredModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str
@@ -88,7 +81,7 @@ class FeedRegistration(BaseModel):
         )
 
 
-class Comment(BaseModel):
+class Comment(StoredModel):
     id: str
     article_id: str
     author: str

@@ -12,8 +12,7 @@ from newswire_contracts.readmodel import StoredArticle
 from newswire_gateway import articles
 from newswire_gateway.deps import JsonBody, State, WriteAccess, gateway_state
 from newswire_gateway.domain.models import ArticleQuery, query_terms
-from newswire_gateway.domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
-from newswire_gateway.fields import HEX_ID_PATTERN, Rfc3339
+from newswire_gateway.fields import HEX_ID_PATTERN, CursorParam, Rfc3339
 from newswire_gateway.http_cache import (
     ETAG_HEADERS,
     IF_NONE_MATCH,
@@ -83,14 +82,7 @@ async def submit_article(body: SubmitArticle, state: State, response: Response) 
 async def list_articles(
     state: State,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=CURSOR_MAX_LENGTH,
-            pattern=CURSOR_PATTERN,
-            description="next_cursor of the previous page",
-        ),
-    ] = None,
+    cursor: CursorParam = None,
     source: Annotated[
         str | None, Query(min_length=1, max_length=200, description="Outlet name, exactly")
     ] = None,

@@ -16,13 +16,11 @@ from newswire_gateway.routing import operation_id
 
 router = APIRouter(tags=["documentation"], generate_unique_id_function=operation_id)
 
-ASYNCAPI_RESOURCE = "asyncapi.json"
-
 
 @cache
 def asyncapi_document() -> bytes:
     """The committed AsyncAPI document (newswire_contracts/asyncapi.json), read once."""
-    return resources.files("newswire_contracts").joinpath(ASYNCAPI_RESOURCE).read_bytes()
+    return resources.files("newswire_contracts").joinpath("asyncapi.json").read_bytes()
 
 
 @router.get(

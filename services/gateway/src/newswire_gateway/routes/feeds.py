@@ -8,8 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from newswire_gateway import feeds
 from newswire_gateway.deps import JsonBody, State, WriteAccess
-from newswire_gateway.domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
-from newswire_gateway.fields import HEX_ID_PATTERN
+from newswire_gateway.fields import HEX_ID_PATTERN, CursorParam
 from newswire_gateway.problems import problem_responses
 from newswire_gateway.routing import links, operation_id
 from newswire_gateway.schemas import Feed, FeedList, RegisterFeed
@@ -76,14 +75,7 @@ async def register_feed(body: RegisterFeed, state: State, response: Response) ->
 async def list_feeds(
     state: State,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=CURSOR_MAX_LENGTH,
-            pattern=CURSOR_PATTERN,
-            description="next_cursor of the previous page",
-        ),
-    ] = None,
+    cursor: CursorParam = None,
 ) -> FeedList:
     """Registered feeds, oldest first, with how polling each one goes."""
     page = await feeds.listing(state, limit, cursor)

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from newswire_gateway import stories
 from newswire_gateway.deps import State
-from newswire_gateway.domain.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN
-from newswire_gateway.fields import STORY_ID_PATTERN
+from newswire_gateway.fields import STORY_ID_PATTERN, CursorParam
 from newswire_gateway.http_cache import ETAG_HEADERS, IF_NONE_MATCH, NOT_MODIFIED, cached_json
 from newswire_gateway.problems import problem_responses
 from newswire_gateway.routing import links, operation_id
@@ -40,14 +39,7 @@ _ARTICLE_READS = ("get_article", "get_related", "list_comments", "post_comment")
 async def list_stories(
     state: State,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=CURSOR_MAX_LENGTH,
-            pattern=CURSOR_PATTERN,
-            description="next_cursor of the previous page",
-        ),
-    ] = None,
+    cursor: CursorParam = None,
 ) -> StoryList:
     """The latest stories, by their newest article, newest first."""
     page = await stories.latest(state, limit, cursor)

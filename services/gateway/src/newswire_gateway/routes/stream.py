@@ -50,12 +50,9 @@ async def stream(
                 yield {"event": "reset", "data": "{}"}
             for event in replay:
                 yield {"event": event.kind, "id": event.id, "data": json.dumps(event.data)}
-            while True:
-                event = await subscription.queue.get()
-                if event is None:  # overflowed or shutting down
-                    yield {"event": "reset", "data": "{}"}
-                    return
-                yield {"event": event.kind, "id": event.id, "data": json.dumps(event.data)}
+            while (live := await subscription.queue.get()) is not None:
+                yield {"event": live.kind, "id": live.id, "data": json.dumps(live.data)}
+            yield {"event": "reset", "data": "{}"}  # overflowed or shutting down
         finally:
             state.live.unsubscribe(subscription)
 

@@ -29,12 +29,13 @@ from newswire_gateway import articles, comments, stories
 from newswire_gateway.deps import Client, State
 from newswire_gateway.domain.errors import NotFound, Refused
 from newswire_gateway.domain.models import ArticleQuery
+from newswire_gateway.fields import HEX_ID_PATTERN, STORY_ID_PATTERN
 from newswire_gateway.problems import ProblemError, as_problem
 from newswire_gateway.routing import add_routes
 from newswire_gateway.schemas import NewComment
 from newswire_gateway.state import GatewayState
 
-from .timeago import paragraphs, snippet, time_ago
+from .timeago import full_date, iso, paragraphs, snippet, time_ago
 
 __all__ = ["install", "router"]
 
@@ -55,15 +56,22 @@ class _PageRoute(APIRoute):
             except NotFound as exc:
                 return _not_found(exc.what)
             except StoreError:
-                return _unavailable()
+                return _html(
+                    "error.html",
+                    503,
+                    {"Retry-After": "5"},
+                    title="Temporarily unavailable",
+                    message="The news store is not answering right now. "
+                    "Please try again in a moment.",
+                )
 
         return page
 
 
 router = APIRouter(include_in_schema=False, route_class=_PageRoute)
 
-_ARTICLE_ID = re.compile(r"[0-9a-f]{32}")
-_STORY_ID = re.compile(r"[0-9a-z_-]{1,64}")
+_ARTICLE_ID = re.compile(HEX_ID_PATTERN)
+_STORY_ID = re.compile(STORY_ID_PATTERN)
 MAX_ENTITY_NAME = 200
 RELATED_SHOWN = 8
 STORIES_SHOWN = 20
@@ -109,19 +117,6 @@ def outlets(story: StoredStory) -> list[str]:
     return list(dict.fromkeys(a.source for a in story.articles))
 
 
-def _utc(moment: datetime) -> datetime:
-    """Store times are UTC; a naive one (never from this store) is taken as UTC too."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return _utc(moment).isoformat()
-
-
-def _full_date(moment: datetime) -> str:
-    return _utc(moment).strftime("%d %b %Y, %H:%M UTC")
-
-
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -132,8 +127,8 @@ templates = Environment(
 templates.globals["outlets"] = outlets
 templates.filters.update(
     ago=time_ago,
-    iso=_iso,
-    full_date=_full_date,
+    iso=iso,
+    full_date=full_date,
     entity_url=entity_url,
     paragraphs=paragraphs,
     snippet=snippet,
@@ -150,16 +145,6 @@ def _html(
 
 def _not_found(what: str) -> HTMLResponse:
     return _html("error.html", 404, title="Not found", message=f"There is no {what} here.")
-
-
-def _unavailable() -> HTMLResponse:
-    return _html(
-        "error.html",
-        503,
-        {"Retry-After": "5"},
-        title="Temporarily unavailable",
-        message="The news store is not answering right now. Please try again in a moment.",
-    )
 
 
 # --- what the templates show ---------------------------------------------------------------
@@ -197,12 +182,11 @@ async def _related(state: GatewayState, article: StoredArticle) -> list[RelatedI
 
 
 def _entity_groups(article: StoredArticle) -> list[tuple[str, list[str]]]:
-    groups = []
     ranked = sorted(article.entities, key=lambda e: (-e.salience, -e.count, e.name))
-    for label, types in ENTITY_GROUPS:
-        names = list(dict.fromkeys(e.name for e in ranked if e.type in types))
-        groups.append((label, names[:12]))
-    return groups
+    return [
+        (label, list(dict.fromkeys(e.name for e in ranked if e.type in types))[:12])
+        for label, types in ENTITY_GROUPS
+    ]
 
 
 _EMPTY_FORM = {"comment_error": None, "author": "", "body": ""}
@@ -289,10 +273,18 @@ async def comments_post(
     error and what was typed, on failure. With the fragment header (live.js): the comments
     section instead of either."""
     article = await articles.read(state, _named(_ARTICLE_ID, article_id, "article"))
-    fields, failure = await _read_form(request)
-    author, text = fields.get("author", ""), fields.get("body", "")
-    if failure is None:
-        failure = await _post_comment(state, client, article, author, text)
+    author = text = ""
+    failure = None
+    try:
+        fields = await _read_form(request)
+        author, text = fields.get("author", ""), fields.get("body", "")
+        # Posted as the API posts: the same validation, rate limit and event.
+        comment = NewComment(author=author, body=text)
+        await comments.post(state, article.id, comment.author, comment.body, client=client)
+    except ValidationError as exc:
+        failure = ProblemError(422, _describe(exc))
+    except (ProblemError, Refused) as exc:
+        failure = as_problem(exc)
     fragment = request.headers.get(FRAGMENT_HEADER) == "comments"
     if failure is None and not fragment:
         return RedirectResponse(f"/articles/{article.id}#comments", status_code=303)
@@ -306,34 +298,20 @@ async def comments_post(
     return _html("_comments.html", status, headers, article=article, comments=shown, **form)
 
 
-async def _post_comment(
-    state: GatewayState, client: str, article: StoredArticle, author: str, text: str
-) -> ProblemError | None:
-    """Post as the API does (validation, rate limit, event); the problem if any."""
-    try:
-        comment = NewComment(author=author, body=text)
-        await comments.post(state, article.id, comment.author, comment.body, client=client)
-    except ValidationError as exc:
-        return ProblemError(422, _describe(exc))
-    except Refused as exc:
-        return as_problem(exc)
-    return None
-
-
-async def _read_form(request: Request) -> tuple[dict[str, str], ProblemError | None]:
-    """The fields of an urlencoded form (parsed here: the gateway has no multipart parser),
-    or why it could not be read."""
+async def _read_form(request: Request) -> dict[str, str]:
+    """The fields of an urlencoded form (parsed here: the gateway has no multipart parser);
+    a ProblemError when it cannot be read."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
-        return {}, ProblemError(415, "the form must be sent as application/x-www-form-urlencoded")
+        raise ProblemError(415, "the form must be sent as application/x-www-form-urlencoded")
     raw = await request.body()
     if len(raw) > MAX_FORM_BYTES:
-        return {}, ProblemError(413, "the form is too large")
+        raise ProblemError(413, "the form is too large")
     try:
         parsed = parse_qs(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
     except (UnicodeDecodeError, ValueError):
-        return {}, ProblemError(400, "the form could not be read")
-    return {name: values[0] for name, values in parsed.items() if values}, None
+        raise ProblemError(400, "the form could not be read") from None
+    return {name: values[0] for name, values in parsed.items() if values}
 
 
 _FIELD_NAMES = {"author": "Name", "body": "Comment"}

@@ -1,4 +1,4 @@
-"""Plain-text helpers for the pages: "39 minutes ago", snippets, paragraphs.
+"""Plain-text helpers for the pages: "39 minutes ago", dates, snippets, paragraphs.
 
 ``static/live.js`` repeats ``time_ago`` in JavaScript (to keep the texts current in an open
 page); the two must agree.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-__all__ = ["paragraphs", "snippet", "time_ago"]
+__all__ = ["full_date", "iso", "paragraphs", "snippet", "time_ago"]
 
 _UNITS = (
     ("year", 365 * 86_400),
@@ -35,7 +35,16 @@ def time_ago(moment: datetime, now: datetime) -> str:
     return "just now"
 
 
+def iso(moment: datetime) -> str:
+    return _aware(moment).astimezone(UTC).isoformat()
+
+
+def full_date(moment: datetime) -> str:
+    return _aware(moment).astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
+
+
 def _aware(moment: datetime) -> datetime:
+    """Store times are UTC; a naive one (never from this store) is taken as UTC too."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
