@@ -134,7 +134,3 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 def main() -> None:
     settings = GatewaySettings()
     run(settings, lambda: create_app(settings))
-
-
-if __name__ == "__main__":
-    main()
