@@ -89,15 +89,13 @@ class ServiceSettings(BaseSettings):
 
     @property
     def http_port(self) -> int:
-        """The port of the service's health and metrics endpoints."""
-        raise NotImplementedError
+        """The port of the service's health and metrics endpoints: its ``<service>_port``."""
+        return int(getattr(self, f"{self.service_name}_port"))
 
     @property
     def kafka_bootstrap_list(self) -> list[str]:
         """The brokers as a list: FastStream takes a string for one server, commas and all."""
-        return [
-            server.strip() for server in self.kafka_bootstrap_servers.split(",") if server.strip()
-        ]
+        return _commas(self.kafka_bootstrap_servers)
 
     @property
     def event_source(self) -> str:
@@ -120,7 +118,7 @@ class ServiceSettings(BaseSettings):
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _has_servers(cls, value: str) -> str:
-        if not [s for s in value.split(",") if s.strip()]:
+        if not _commas(value):
             raise ValueError("at least one Kafka bootstrap server is required")
         return value
 
@@ -144,6 +142,8 @@ class StoreSettings(ServiceSettings):
 
 def split_commas(value: object) -> object:
     """Validator helper: 'a, b,,c' -> ['a', 'b', 'c']; lists pass through."""
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
+    return _commas(value) if isinstance(value, str) else value
+
+
+def _commas(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]

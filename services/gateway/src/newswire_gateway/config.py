@@ -44,8 +44,4 @@ class GatewaySettings(StoreSettings):
         "live feed fall behind.",
     )
 
-    @property
-    def http_port(self) -> int:
-        return self.gateway_port
-
     _split = field_validator("api_keys", "cors_origins", mode="before")(split_commas)

@@ -100,7 +100,3 @@ class IngestSettings(StoreSettings):
     )
 
     _split = field_validator("fetch_allow_hosts", mode="before")(split_commas)
-
-    @property
-    def http_port(self) -> int:
-        return self.ingest_port
