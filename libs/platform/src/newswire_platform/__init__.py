@@ -2,7 +2,6 @@
 
 from .dead_letter import DeadLetterPolicy, DeadLetterProducer, PermanentError, TransientError
 from .kafka import (
-    CurrentEvent,
     Decoded,
     DecodedBatch,
     EventPublisher,
@@ -10,7 +9,6 @@ from .kafka import (
     create_broker,
     decode_batch,
     ensure_topics,
-    event_decoder,
     event_subscriber,
 )
 from .log_reader import LogReader
@@ -29,7 +27,6 @@ from .settings import CommaList, ServiceSettings, StoreSettings, split_commas
 __all__ = [
     "CommaList",
     "ConsumerParts",
-    "CurrentEvent",
     "DeadLetterPolicy",
     "DeadLetterProducer",
     "Decoded",
@@ -51,7 +48,6 @@ __all__ = [
     "create_mongo_client",
     "decode_batch",
     "ensure_topics",
-    "event_decoder",
     "event_subscriber",
     "log_context",
     "ping_mongo",

@@ -11,8 +11,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from aiokafka import ConsumerRecord
 from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
-from faststream import AckPolicy, Depends
-from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.message import StreamMessage
 from newswire_contracts import cloudevents
 from newswire_contracts.cloudevents import EventMeta, InvalidEventError
@@ -25,7 +25,6 @@ from .tracing import child_of, current_traceparent, telemetry_middleware
 
 __all__ = [
     "DEAD_LETTER_MESSAGE",
-    "CurrentEvent",
     "Decoded",
     "DecodedBatch",
     "EventPublisher",
@@ -35,16 +34,12 @@ __all__ = [
     "declare_published",
     "decode_batch",
     "ensure_topics",
-    "event_decoder",
     "event_subscriber",
     "wait_for_kafka",
 ]
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
-
-# Kafka error code for a topic created by someone else between our list and create.
-_TOPIC_ALREADY_EXISTS = TopicAlreadyExistsError.errno
 
 
 def create_broker(
@@ -127,7 +122,8 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> list
         )
         for topic_error in response.topic_errors:
             name, code = topic_error[0], topic_error[1]
-            if code not in (0, _TOPIC_ALREADY_EXISTS):
+            # A topic created by someone else between our list and create is no error.
+            if code not in (0, TopicAlreadyExistsError.errno):
                 message = topic_error[2] if len(topic_error) > 2 else ""
                 raise KafkaError(f"cannot create topic {name}: error {code} {message}")
         log.info("created topics", extra={"topics": missing})
@@ -306,14 +302,6 @@ def decode_batch(
         else:
             events.append(Decoded(event, meta, record))
     return DecodedBatch(events, invalid)
-
-
-def _current_event_meta(message: KafkaMessage) -> EventMeta:
-    return cloudevents.read_meta(message.headers)
-
-
-CurrentEvent = Annotated[EventMeta, Depends(_current_event_meta)]
-"""Handler parameter type: the CloudEvents attributes of the message being handled."""
 
 
 class EventPublisher:
