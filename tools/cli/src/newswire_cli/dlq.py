@@ -108,10 +108,8 @@ def decode_bytes(value: bytes | None) -> str | None:
 
 def text_or_base64(value: bytes | None) -> str | dict[str, str] | None:
     """For JSON: the text when ``value`` is UTF-8, else ``{"base64": "..."}``."""
-    if value is None:
-        return None
     text = decode_bytes(value)
-    if text is not None:
+    if text is not None or value is None:
         return text
     return {"base64": base64.b64encode(value).decode("ascii")}
 
@@ -166,7 +164,7 @@ class DeadLetter:
             timestamp=record.timestamp,
             key=record.key,
             headers=tuple(record.headers or ()),
-            value_size=len(value) if value is not None else 0,
+            value_size=len(value or b""),
             value=value if keep_value else None,
             replay=replay,
         )
@@ -544,7 +542,11 @@ async def replay_dead_letters(
                     progress[tp].mark_replayed(letter.offset)
                 else:
                     continue
-                await kafka.commit(tp, progress[tp], first[tp])
+                # The position is where --all continues: the first offset until it has run.
+                position = progress[tp].position
+                await kafka.reader.commit(
+                    {tp: (first[tp] if position is None else position, progress[tp].metadata())}
+                )
         if selected is not None and summary.failed is None:
             for partition, offset in sorted(selected - seen):
                 if partition in topics[topic]:
@@ -605,6 +607,7 @@ class _Kafka:
     progress) and, once something is sent, an idempotent producer."""
 
     def __init__(self, bootstrap_servers: str, *, group_id: str | None = None) -> None:
+        self.servers = bootstrap_servers
         self.settings = _Settings(kafka_bootstrap_servers=bootstrap_servers)
         self.reader = LogReader(self.settings, group_id=group_id)
         self.producer: AIOKafkaProducer | None = None
@@ -614,7 +617,7 @@ class _Kafka:
             await self.reader.start()
         except (KafkaError, OSError) as exc:
             await self.reader.stop()
-            raise DlqError(f"cannot reach Kafka at {self.bootstrap_servers}: {exc}") from exc
+            raise DlqError(f"cannot reach Kafka at {self.servers}: {exc}") from exc
         return self
 
     async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
@@ -622,13 +625,7 @@ class _Kafka:
             await self.producer.stop()
         await self.reader.stop()
         if isinstance(exc, KafkaError | OSError) and not isinstance(exc, DlqError):
-            raise DlqError(
-                f"Kafka at {self.bootstrap_servers}: {type(exc).__name__}: {exc}"
-            ) from exc
-
-    @property
-    def bootstrap_servers(self) -> str:
-        return self.settings.kafka_bootstrap_servers
+            raise DlqError(f"Kafka at {self.servers}: {type(exc).__name__}: {exc}") from exc
 
     async def progress(
         self, group: str, partitions: list[TopicPartition]
@@ -651,13 +648,6 @@ class _Kafka:
             async for batch in batches:
                 for record in batch:
                     yield record
-
-    async def commit(
-        self, tp: TopicPartition, progress: PartitionProgress, first_offset: int
-    ) -> None:
-        """Record ``progress`` (``tp`` must be assigned: it is being read)."""
-        position = progress.position if progress.position is not None else first_offset
-        await self.reader.commit({tp: (position, progress.metadata())})
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]

@@ -8,8 +8,10 @@ import json
 import logging
 import sys
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .config import CliSettings
 from .dlq import (
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         missing = [p for p in args.paths if not p.exists()]
         if missing:
             parser.error(f"no such file or directory: {', '.join(map(str, missing))}")
-        return _submit(args, api_key())
+        return _post_all(args, api_key(), submit_paths, args.paths)
     if args.command == "feeds":
         try:
             if args.feeds_command == "import":
@@ -230,10 +232,13 @@ def _offset(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _submit(args: argparse.Namespace, api_key: str) -> int:
+def _post_all(
+    args: argparse.Namespace, api_key: str, post: Callable[..., Awaitable[Any]], items: Any
+) -> int:
+    """Post many things at once (submit, feeds import); print the summary."""
     summary = asyncio.run(
-        submit_paths(
-            args.paths,
+        post(
+            items,
             gateway_url=args.gateway,
             api_key=api_key,
             concurrency=args.concurrency,
@@ -253,17 +258,7 @@ def _feeds_import(args: argparse.Namespace, api_key: str) -> int:
         return 2
     if not feeds:
         print(f"newswire feeds import: {args.file} lists no feeds (no xmlUrl)", file=sys.stderr)
-    summary = asyncio.run(
-        import_feeds(
-            feeds,
-            gateway_url=args.gateway,
-            api_key=api_key,
-            concurrency=args.concurrency,
-            progress=not args.no_progress and sys.stderr.isatty(),
-        )
-    )
-    print(summary.render())
-    return 0 if not summary.rejected else 1
+    return _post_all(args, api_key, import_feeds, feeds)
 
 
 def _feeds_export(args: argparse.Namespace) -> int:
@@ -398,7 +393,3 @@ def _feed_table(feeds: list[Feed]) -> str:
 
 def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
