@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -221,25 +221,23 @@ def _group_member(settings: ServiceSettings, model: Any, description: str) -> di
 def declare_published(
     registrar: KafkaBroker | KafkaRouter,
     settings: ServiceSettings,
-    model: type[Event] | Any,  # or a union class like IngestRequest: has event_type, topic
-    *,
-    description: str,
-    payload: Any = None,
+    publishes: Mapping[type[Event] | Any, str],
 ) -> None:
-    """Document that this service publishes ``model`` on its topic.
+    """Document that this service publishes each model (-> description) on its topic.
 
-    Only for the AsyncAPI specification: the FastStream publisher declared here is never
-    used to send (EventPublisher does that), it puts the topic, ``description`` and the
-    payload schema (``payload``, by default ``model``; a union holder such as
-    IngestRequest passes its union) into the service's document. The publisher is named
-    after the model, which names its message in the merged Newswire document.
+    Only for the AsyncAPI specification: the FastStream publishers declared here are never
+    used to send (EventPublisher does that), they put the topic, the description and the
+    payload schema (the model's ``payload`` if it has one, as the union holder
+    IngestRequest does, else the model) into the service's document. Each publisher is
+    named after its model, which names its message in the merged Newswire document.
     """
-    registrar.publisher(
-        settings.topic(model.topic),
-        title=model.__name__,
-        description=description,
-        schema=model if payload is None else payload,
-    )
+    for model, description in publishes.items():
+        registrar.publisher(
+            settings.topic(model.topic),
+            title=model.__name__,
+            description=description,
+            schema=getattr(model, "payload", model),
+        )
 
 
 DEAD_LETTER_MESSAGE = "DeadLetter"

@@ -91,8 +91,7 @@ def consumer_parts(
         settings,
         middlewares=[broker_metrics_middleware(settings.service_name), policy.middleware],
     )
-    for model, description in publishes.items():
-        declare_published(broker, settings, model, description=description)
+    declare_published(broker, settings, publishes)
     declare_dead_letters(broker, settings, dead_letter_topic)
     return ConsumerParts(broker, EventPublisher(broker, settings), dead_letters, policy)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from newswire_contracts import CommentPosted, IngestArticle, IngestFeed, IngestRequest, topics
+from newswire_contracts import CommentPosted, IngestRequest, topics
 from newswire_platform import (
     EventPublisher,
     create_broker,
@@ -17,7 +16,6 @@ from newswire_platform import (
     run,
 )
 from newswire_platform.kafka import declare_published, wait_for_kafka
-from pydantic import Field
 
 from .adapters.article_cache import ArticleCache
 from .adapters.articles import ArticleReader
@@ -45,17 +43,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     declare_published(
         broker,
         settings,
-        IngestRequest,
-        payload=Annotated[IngestArticle | IngestFeed, Field(discriminator="kind")],
-        description="Commands for ingest, told apart by kind: an article to ingest (given inline "
-        "or to be fetched) or a feed to subscribe or unsubscribe. Keyed by the article's "
-        "canonical URL or by feed id.",
-    )
-    declare_published(
-        broker,
-        settings,
-        CommentPosted,
-        description="Comments readers post on articles. Keyed by article id.",
+        {
+            IngestRequest: "Commands for ingest, told apart by kind: an article to ingest (given "
+            "inline or to be fetched) or a feed to subscribe or unsubscribe. Keyed by the "
+            "article's canonical URL or by feed id.",
+            CommentPosted: "Comments readers post on articles. Keyed by article id.",
+        },
     )
     mongo = create_mongo_client(settings)
     database = mongo[settings.mongodb_database]
