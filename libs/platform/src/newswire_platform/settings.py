@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, BeforeValidator, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["CommaList", "ServiceSettings", "StoreSettings", "split_commas"]
 
-CommaList = Annotated[list[str], NoDecode]
+
+def split_commas(value: object) -> object:
+    """Validator helper: 'a, b,,c' -> ['a', 'b', 'c']; lists pass through."""
+    return _commas(value) if isinstance(value, str) else value
+
+
+def _commas(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_commas)]
 """A list read from one comma-separated environment variable."""
 
 
@@ -138,12 +148,3 @@ class StoreSettings(ServiceSettings):
     mongodb_database: str = Field(
         default="newswire", description="Database holding every collection."
     )
-
-
-def split_commas(value: object) -> object:
-    """Validator helper: 'a, b,,c' -> ['a', 'b', 'c']; lists pass through."""
-    return _commas(value) if isinstance(value, str) else value
-
-
-def _commas(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
