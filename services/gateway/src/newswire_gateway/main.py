@@ -8,13 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from newswire_contracts import CommentPosted, IngestRequest, topics
-from newswire_platform import (
-    EventPublisher,
-    create_broker,
-    create_mongo_client,
-    ensure_topics,
-    run,
-)
+from newswire_platform import EventPublisher, create_broker, create_mongo_client, ensure_topics, run
 from newswire_platform.kafka import declare_published, wait_for_kafka
 
 from .adapters.article_cache import ArticleCache

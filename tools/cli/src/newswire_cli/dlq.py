@@ -37,6 +37,7 @@ from typing import Any, ClassVar, Literal
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from aiokafka.structs import OffsetAndMetadata
 from newswire_contracts import dead_letters
 from newswire_contracts.topics import ENRICH_DLQ, INGEST_DLQ, RELATE_DLQ
 from newswire_platform import LogReader, ServiceSettings, clients
@@ -631,13 +632,8 @@ class _Kafka:
         self, group: str, partitions: list[TopicPartition]
     ) -> dict[TopicPartition, PartitionProgress]:
         committed = await self.reader.committed(group, partitions)
-        return {
-            tp: PartitionProgress.parse(
-                committed[tp].offset if tp in committed else -1,
-                committed[tp].metadata if tp in committed else None,
-            )
-            for tp in partitions
-        }
+        never = OffsetAndMetadata(-1, "")
+        return {tp: PartitionProgress.parse(*committed.get(tp, never)) for tp in partitions}
 
     async def read(
         self, partitions: list[TopicPartition], **where: Any
