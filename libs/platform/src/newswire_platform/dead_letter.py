@@ -153,19 +153,6 @@ class DeadLetterPolicy:
     max_delay: float = 30.0
     sleep: Callable[[float], Any] = asyncio.sleep
 
-    @classmethod
-    def from_settings(
-        cls, settings: ServiceSettings, dead_letter_topic: str, producer: DeadLetterProducer
-    ) -> DeadLetterPolicy:
-        return cls(
-            service=settings.service_name,
-            dead_letter_topic=dead_letter_topic,
-            producer=producer,
-            max_attempts=settings.consumer_max_attempts,
-            initial_delay=settings.retry_initial_seconds,
-            max_delay=settings.retry_max_seconds,
-        )
-
     def delay(self, attempt: int) -> float:
         """Backoff before retry number ``attempt`` (1-based): doubling, capped."""
         return min(self.max_delay, self.initial_delay * 2 ** (attempt - 1))
@@ -299,10 +286,8 @@ class _DeadLetterMiddleware(BaseMiddleware):
     ) -> bool | None:
         # Only failures before the handler chain reach here: FastStream's parser could not
         # even read the record (e.g. a header that is not UTF-8).
-        if exc_val is None or isinstance(exc_val, HandlerException | asyncio.CancelledError):
-            return False
-        if not isinstance(exc_val, Exception):
-            return False
+        if not isinstance(exc_val, Exception) or isinstance(exc_val, HandlerException):
+            return False  # nothing failed, or a cancellation, or FastStream's own signal
         if isinstance(self.msg, ConsumerRecord):
             await self.policy.dead_letter(self.msg, exc_val, attempts=1)
             return True

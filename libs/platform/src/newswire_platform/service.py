@@ -86,7 +86,14 @@ def consumer_parts(
     """The parts, with the events the service publishes (model -> description) and its
     dead-letter topic declared for its AsyncAPI document."""
     dead_letters = DeadLetterProducer(settings)
-    policy = DeadLetterPolicy.from_settings(settings, dead_letter_topic, dead_letters)
+    policy = DeadLetterPolicy(
+        service=settings.service_name,
+        dead_letter_topic=dead_letter_topic,
+        producer=dead_letters,
+        max_attempts=settings.consumer_max_attempts,
+        initial_delay=settings.retry_initial_seconds,
+        max_delay=settings.retry_max_seconds,
+    )
     broker = create_broker(
         settings,
         middlewares=[broker_metrics_middleware(settings.service_name), policy.middleware],
