@@ -22,7 +22,7 @@ from .mongo import (
     wait_for_mongo,
 )
 from .service import ConsumerParts, consumer_parts, consumer_service, run, serve
-from .settings import CommaList, ServiceSettings, StoreSettings, split_commas
+from .settings import CommaList, KafkaServers, ServiceSettings, StoreSettings, split_commas
 
 __all__ = [
     "CommaList",
@@ -32,6 +32,7 @@ __all__ = [
     "Decoded",
     "DecodedBatch",
     "EventPublisher",
+    "KafkaServers",
     "LogReader",
     "PermanentError",
     "ServiceSettings",

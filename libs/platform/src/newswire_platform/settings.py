@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AliasChoices, BeforeValidator, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["CommaList", "ServiceSettings", "StoreSettings", "split_commas"]
+__all__ = ["CommaList", "KafkaServers", "ServiceSettings", "StoreSettings", "split_commas"]
 
 
 def split_commas(value: object) -> object:
@@ -22,6 +22,18 @@ def _commas(text: str) -> list[str]:
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_commas)]
 """A list read from one comma-separated environment variable."""
 
+KafkaServers = Annotated[
+    str,
+    Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices(
+            "KAFKA_BOOTSTRAP_SERVERS", "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS"
+        ),
+        description="Comma-separated host:port list of Kafka brokers.",
+    ),
+]
+"""The brokers, as every Newswire program reads them (with or without the prefix)."""
+
 
 class ServiceSettings(BaseSettings):
     """Connection, topic and logging settings (``NEWSWIRE_`` prefix).
@@ -32,13 +44,7 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", extra="ignore", frozen=True)
 
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092",
-        validation_alias=AliasChoices(
-            "KAFKA_BOOTSTRAP_SERVERS", "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS"
-        ),
-        description="Comma-separated host:port list of Kafka brokers.",
-    )
+    kafka_bootstrap_servers: KafkaServers
     topic_prefix: str = Field(
         default="",
         description="Prepended to every topic name; lets several deployments or test runs share a cluster.",
