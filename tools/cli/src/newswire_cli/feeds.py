@@ -41,19 +41,17 @@ class FeedStatus:
     error_count: int = 0
     entries_seen: int = 0
     articles_published: int = 0
-    next_fetch_at: datetime | None = None
-    interval_seconds: int | None = None
     feed_title: str | None = None
     site_url: str | None = None
 
 
 @dataclass(frozen=True)
 class Feed:
+    """A registered feed: what the commands show of it; ``raw`` has the rest."""
+
     id: str
     url: str
     title: str | None
-    poll_interval_seconds: int | None
-    created_at: datetime
     status: FeedStatus
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """The gateway's JSON, as received."""
@@ -65,8 +63,6 @@ class Feed:
             id=body["id"],
             url=body["url"],
             title=body.get("title"),
-            poll_interval_seconds=body.get("poll_interval_seconds"),
-            created_at=datetime.fromisoformat(body["created_at"]),
             status=FeedStatus(
                 state=status.get("state", "pending"),
                 last_fetch_at=_datetime(status.get("last_fetch_at")),
@@ -75,8 +71,6 @@ class Feed:
                 error_count=status.get("error_count", 0),
                 entries_seen=status.get("entries_seen", 0),
                 articles_published=status.get("articles_published", 0),
-                next_fetch_at=_datetime(status.get("next_fetch_at")),
-                interval_seconds=status.get("interval_seconds"),
                 feed_title=status.get("feed_title"),
                 site_url=status.get("site_url"),
             ),
