@@ -38,13 +38,7 @@ from .metrics import broker_metrics_middleware, metrics_asgi_app
 from .mongo import ping_mongo, wait_for_mongo
 from .settings import ServiceSettings
 
-__all__ = [
-    "ReadinessCheck",
-    "consumer_service",
-    "readiness_handler",
-    "run",
-    "serve",
-]
+__all__ = ["ConsumerParts", "consumer_parts", "consumer_service", "run", "serve"]
 
 log = logging.getLogger(__name__)
 

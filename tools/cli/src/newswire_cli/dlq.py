@@ -296,11 +296,8 @@ class PartitionProgress:
         """The commit metadata: the sets as JSON, the oldest entries dropped if too long."""
         replayed, skipped = sorted(self.replayed), sorted(self.skipped)
         while True:
-            body: dict[str, list[int]] = {}
-            if replayed:
-                body["replayed"] = replayed
-            if skipped:
-                body["skipped"] = skipped
+            body = {"replayed": replayed, "skipped": skipped}
+            body = {name: offsets for name, offsets in body.items() if offsets}
             text = json.dumps(body, separators=(",", ":")) if body else ""
             if len(text) <= _MAX_METADATA_CHARS:
                 return text
