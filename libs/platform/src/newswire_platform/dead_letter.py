@@ -192,7 +192,7 @@ class DeadLetterPolicy:
     ) -> None:
         """Send the record to the dead-letter topic, retrying until Kafka takes it."""
         headers = dead_letter_headers(record, service=self.service, error=error, attempts=attempts)
-        await self._send_until_taken(self.dead_letter_topic, record, headers)
+        await self._send_until_taken(record, headers)
         MESSAGES_DEAD_LETTERED.labels(self.service, record.topic).inc()
         log.error(
             "message dead-lettered",
@@ -212,22 +212,21 @@ class DeadLetterPolicy:
         For the good records of a batch that FastStream could not parse because of one bad
         record: they are committed past, so they must be published again, not dropped.
         """
-        await self._send_until_taken(
-            record.topic, record, list(record.headers or ()), prefixed=False
-        )
+        await self._send_until_taken(record, list(record.headers or ()), back=True)
 
     async def _send_until_taken(
         self,
-        topic: str,
         record: ConsumerRecord[Any, Any],
         headers: list[tuple[str, bytes]],
         *,
-        prefixed: bool = True,
+        back: bool = False,
     ) -> None:
+        """To the dead-letter topic, or ``back`` to the record's own (deployed) topic."""
+        topic = record.topic if back else self.dead_letter_topic
         failures = 0
         while True:
             try:
-                await self.producer.send(topic, record, headers, prefixed=prefixed)
+                await self.producer.send(topic, record, headers, prefixed=not back)
                 return
             except (KafkaError, OSError) as exc:
                 failures += 1
