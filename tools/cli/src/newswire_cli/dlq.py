@@ -432,17 +432,6 @@ class ReplaySummary:
     exists: bool = True
     outcomes: list[ReplayOutcome] = field(default_factory=list)
 
-    def _count(self, action: Action) -> int:
-        return sum(outcome.action == action for outcome in self.outcomes)
-
-    @property
-    def replayed(self) -> int:
-        return self._count("replayed")
-
-    @property
-    def skipped(self) -> int:
-        return self._count("skipped")
-
     @property
     def failed(self) -> ReplayOutcome | None:
         return next((o for o in self.outcomes if o.action == "failed"), None)
@@ -450,17 +439,21 @@ class ReplaySummary:
     @property
     def ok(self) -> bool:
         """Nothing was skipped and nothing failed."""
-        return self.exists and not self.skipped and self.failed is None
+        skipped = any(outcome.action == "skipped" for outcome in self.outcomes)
+        return self.exists and not skipped and self.failed is None
 
     def render(self) -> str:
         """The counts, the reasons for skipping, and a failure that stopped the replay."""
         if not self.exists:
             return f"{self.topic}: no such topic, nothing to replay"
-        already = self._count("already-replayed")
+        actions = Counter(outcome.action for outcome in self.outcomes)
+        replayed, skipped, already = (
+            actions[a] for a in ("replayed", "skipped", "already-replayed")
+        )
         if self.dry_run:
-            head = f"{self.topic}: dry run, would replay {self.replayed}, would skip {self.skipped}"
+            head = f"{self.topic}: dry run, would replay {replayed}, would skip {skipped}"
         else:
-            head = f"{self.topic}: replayed {self.replayed}, skipped {self.skipped}"
+            head = f"{self.topic}: replayed {replayed}, skipped {skipped}"
         if already:
             head += f", {already} already replayed with --offset"
         lines = [head]
