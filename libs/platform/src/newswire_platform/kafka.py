@@ -290,16 +290,15 @@ def decode_batch(
     records: Iterable[ConsumerRecord[Any, Any]], model: type[E] | Any
 ) -> DecodedBatch[E]:
     """Validate each record of a batch as ``model``; the invalid ones are returned apart."""
-    events: list[Decoded[E]] = []
-    invalid: list[tuple[ConsumerRecord[Any, Any], InvalidEventError]] = []
+    batch: DecodedBatch[E] = DecodedBatch([], [])
     for record in records:
         try:
             event, meta = cloudevents.decode(model, record.headers or (), record.value)
         except InvalidEventError as exc:
-            invalid.append((record, exc))
+            batch.invalid.append((record, exc))
         else:
-            events.append(Decoded(event, meta, record))
-    return DecodedBatch(events, invalid)
+            batch.events.append(Decoded(event, meta, record))
+    return batch
 
 
 class EventPublisher:

@@ -72,6 +72,8 @@ class ConsumerParts:
     publisher: EventPublisher
     dead_letters: DeadLetterProducer
     policy: DeadLetterPolicy
+    published: tuple[str, ...]
+    """The contract names of the topics it publishes, the dead-letter one included."""
 
 
 def consumer_parts(
@@ -94,7 +96,8 @@ def consumer_parts(
     )
     declare_published(broker, settings, publishes)
     declare_dead_letters(broker, settings, dead_letter_topic)
-    return ConsumerParts(broker, EventPublisher(broker, settings), dead_letters, policy)
+    published = (*(model.topic for model in publishes), dead_letter_topic)
+    return ConsumerParts(broker, EventPublisher(broker, settings), dead_letters, policy, published)
 
 
 def consumer_service(
@@ -113,8 +116,8 @@ def consumer_service(
     description: str = "",
 ) -> AsgiFastStream:
     """A whole consumer service from its parts and its routers (subscribers), as a FastStream
-    ASGI app: waits for Kafka, creates topics (the dead-letter one too), runs hooks, then
-    consumes.
+    ASGI app: waits for Kafka, creates the ``topics`` it consumes and those it publishes,
+    runs hooks, then consumes.
 
     ``on_startup`` hooks run before the broker starts and ``after_startup`` ones once it
     consumes and can publish; ``before_shutdown`` hooks run while it can still publish, and
@@ -130,7 +133,7 @@ def consumer_service(
     lag = LagMonitor(settings)
     startup: list[Hook] = [parts.dead_letters.start]
     shutdown: list[Hook] = [parts.dead_letters.stop]
-    topic_names = (*topics, parts.policy.dead_letter_topic)
+    topic_names = tuple(dict.fromkeys((*topics, *parts.published)))
 
     async def broker_ready() -> bool:
         return bool(await broker.ping(timeout=2.0))

@@ -46,7 +46,7 @@ def build_app(settings: EnrichSettings) -> AsgiFastStream:
     return consumer_service(
         settings,
         parts,
-        topics=[topics.ARTICLES_INGESTED, topics.ARTICLES_ENRICHED],
+        topics=[topics.ARTICLES_INGESTED],
         title="Newswire enrich",
         description="Adds language, counts, entities, keywords and summary; publishes articles.enriched.",
     )

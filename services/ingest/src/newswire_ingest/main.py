@@ -98,7 +98,7 @@ def build_app(settings: IngestSettings) -> AsgiFastStream:
         settings,
         parts,
         routers=[build_router(settings, deps)],
-        topics=[topics.INGEST_REQUESTS, topics.ARTICLES_INGESTED],
+        topics=[topics.INGEST_REQUESTS],
         store=client,
         after_startup=[scheduler.start],
         before_shutdown=[scheduler.stop],

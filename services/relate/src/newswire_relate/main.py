@@ -73,12 +73,7 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
     return consumer_service(
         settings,
         parts,
-        topics=[
-            topics.ARTICLES_ENRICHED,
-            REFRESH_TOPIC,
-            topics.ARTICLES_RELATED,
-            topics.STORIES_UPDATED,
-        ],
+        topics=[topics.ARTICLES_ENRICHED, REFRESH_TOPIC],
         store=client,
         on_startup=[reader.start],
         on_shutdown=[reader.stop],
