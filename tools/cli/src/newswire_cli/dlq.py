@@ -237,13 +237,12 @@ def format_letter(letter: DeadLetter) -> str:
     original = "-"
     if letter.original_topic:
         original = f"{letter.original_topic} {_or_dash(letter.original_partition)}:{_or_dash(letter.original_offset)}"
-    attempts = _or_dash(letter.attempts)
     return "  ".join(
         [
             f"{letter.partition}:{letter.offset}",
             letter.failed_at or _iso_millis(letter.timestamp),
             letter.service or "-",
-            f"attempts={attempts}",
+            f"attempts={_or_dash(letter.attempts)}",
             f"from {original}",
             f"key={display_bytes(letter.key, limit=60)}",
             _REPLAY_LABELS[letter.replay],
