@@ -106,7 +106,7 @@ def encode(
         ("ce_id", meta.id.encode()),
         ("ce_source", meta.source.encode()),
         ("ce_type", meta.type.encode()),
-        ("ce_time", _format_time(meta.time).encode()),
+        ("ce_time", meta.time.isoformat(timespec="microseconds").replace("+00:00", "Z").encode()),
         ("content-type", CONTENT_TYPE.encode()),
     ]
     if meta.subject is not None:
@@ -184,10 +184,6 @@ def _header_map(headers: Headers) -> dict[str, str]:
         else:
             result[name] = raw
     return result
-
-
-def _format_time(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _summarise(exc: ValidationError, limit: int = 5) -> str:

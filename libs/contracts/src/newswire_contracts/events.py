@@ -13,7 +13,7 @@ Validation policy, for producers and consumers alike:
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -156,15 +156,15 @@ class IngestFeed(Event):
 class IngestRequest:
     """What ``ingest.requests`` carries: an IngestArticle or an IngestFeed, by ``kind``.
 
-    Quacks like an Event class for cloudevents.decode (type, topic, JSON validation).
+    Quacks like an Event class for cloudevents.decode (type, topic, JSON validation);
+    ``payload`` is the union, for schemas.
     """
 
     event_type: ClassVar[str] = "newswire.ingest.requested.v1"
     topic: ClassVar[str] = topics.INGEST_REQUESTS
     __name__ = "IngestRequest"
-    _adapter: ClassVar[TypeAdapter[IngestArticle | IngestFeed]] = TypeAdapter(
-        Annotated[IngestArticle | IngestFeed, Field(discriminator="kind")]
-    )
+    payload: ClassVar[Any] = Annotated[IngestArticle | IngestFeed, Field(discriminator="kind")]
+    _adapter: ClassVar[TypeAdapter[IngestArticle | IngestFeed]] = TypeAdapter(payload)
 
     @classmethod
     def model_validate_json(cls, value: bytes | str) -> IngestArticle | IngestFeed:

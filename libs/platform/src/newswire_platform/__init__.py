@@ -2,7 +2,6 @@
 
 from .dead_letter import DeadLetterPolicy, DeadLetterProducer, PermanentError, TransientError
 from .kafka import (
-    CurrentEvent,
     Decoded,
     DecodedBatch,
     EventPublisher,
@@ -10,7 +9,6 @@ from .kafka import (
     create_broker,
     decode_batch,
     ensure_topics,
-    event_decoder,
     event_subscriber,
 )
 from .log_reader import LogReader
@@ -24,17 +22,17 @@ from .mongo import (
     wait_for_mongo,
 )
 from .service import ConsumerParts, consumer_parts, consumer_service, run, serve
-from .settings import CommaList, ServiceSettings, StoreSettings, split_commas
+from .settings import CommaList, KafkaServers, ServiceSettings, StoreSettings, split_commas
 
 __all__ = [
     "CommaList",
     "ConsumerParts",
-    "CurrentEvent",
     "DeadLetterPolicy",
     "DeadLetterProducer",
     "Decoded",
     "DecodedBatch",
     "EventPublisher",
+    "KafkaServers",
     "LogReader",
     "PermanentError",
     "ServiceSettings",
@@ -51,7 +49,6 @@ __all__ = [
     "create_mongo_client",
     "decode_batch",
     "ensure_topics",
-    "event_decoder",
     "event_subscriber",
     "log_context",
     "ping_mongo",

@@ -175,16 +175,16 @@ def merge_specifications(
                 operation["description"] = use.description
             operations[operation_id] = operation
 
+    tags = [{"name": kind, "description": text} for kind, text in CHANNEL_TAGS.items()]
+    tags += [{"name": service, "description": f"The {service} service."} for service in specs]
     document = {
         "asyncapi": SCHEMA_VERSION,
         "info": {
             "title": "Newswire",
             "version": version,
             "description": DESCRIPTION,
-            "tags": [
-                *({"name": kind, "description": text} for kind, text in CHANNEL_TAGS.items()),
-                *({"name": service, "description": f"The {service} service."} for service in specs),
-            ],
+            # Sorted here: JSON keys are sorted on output, lists are not.
+            "tags": sorted(tags, key=lambda tag: tag["name"]),
         },
         "defaultContentType": cloudevents.CONTENT_TYPE,
         "channels": channels,
@@ -192,7 +192,7 @@ def merge_specifications(
         "components": {"messages": messages, "schemas": schemas},
     }
     _check_names(document)
-    return _sorted_lists(document)
+    return document
 
 
 def _uses(service: str, spec: Mapping[str, Any]) -> Iterable[_Use]:
@@ -363,9 +363,3 @@ def _check_names(document: Mapping[str, Any]) -> None:
     bad = sorted(name for name in names if not _NAME.match(name))
     if bad:
         raise ValueError(f"names AsyncAPI does not allow: {', '.join(bad)}")
-
-
-def _sorted_lists(document: dict[str, Any]) -> dict[str, Any]:
-    """Lists whose order means nothing, in a stable order (JSON keys are sorted on output)."""
-    document["info"]["tags"].sort(key=lambda tag: tag["name"])
-    return document

@@ -153,19 +153,6 @@ class DeadLetterPolicy:
     max_delay: float = 30.0
     sleep: Callable[[float], Any] = asyncio.sleep
 
-    @classmethod
-    def from_settings(
-        cls, settings: ServiceSettings, dead_letter_topic: str, producer: DeadLetterProducer
-    ) -> DeadLetterPolicy:
-        return cls(
-            service=settings.service_name,
-            dead_letter_topic=dead_letter_topic,
-            producer=producer,
-            max_attempts=settings.consumer_max_attempts,
-            initial_delay=settings.retry_initial_seconds,
-            max_delay=settings.retry_max_seconds,
-        )
-
     def delay(self, attempt: int) -> float:
         """Backoff before retry number ``attempt`` (1-based): doubling, capped."""
         return min(self.max_delay, self.initial_delay * 2 ** (attempt - 1))
@@ -205,7 +192,7 @@ class DeadLetterPolicy:
     ) -> None:
         """Send the record to the dead-letter topic, retrying until Kafka takes it."""
         headers = dead_letter_headers(record, service=self.service, error=error, attempts=attempts)
-        await self._send_until_taken(self.dead_letter_topic, record, headers)
+        await self._send_until_taken(record, headers)
         MESSAGES_DEAD_LETTERED.labels(self.service, record.topic).inc()
         log.error(
             "message dead-lettered",
@@ -225,22 +212,21 @@ class DeadLetterPolicy:
         For the good records of a batch that FastStream could not parse because of one bad
         record: they are committed past, so they must be published again, not dropped.
         """
-        await self._send_until_taken(
-            record.topic, record, list(record.headers or ()), prefixed=False
-        )
+        await self._send_until_taken(record, list(record.headers or ()), back=True)
 
     async def _send_until_taken(
         self,
-        topic: str,
         record: ConsumerRecord[Any, Any],
         headers: list[tuple[str, bytes]],
         *,
-        prefixed: bool = True,
+        back: bool = False,
     ) -> None:
+        """To the dead-letter topic, or ``back`` to the record's own (deployed) topic."""
+        topic = record.topic if back else self.dead_letter_topic
         failures = 0
         while True:
             try:
-                await self.producer.send(topic, record, headers, prefixed=prefixed)
+                await self.producer.send(topic, record, headers, prefixed=not back)
                 return
             except (KafkaError, OSError) as exc:
                 failures += 1
@@ -299,10 +285,8 @@ class _DeadLetterMiddleware(BaseMiddleware):
     ) -> bool | None:
         # Only failures before the handler chain reach here: FastStream's parser could not
         # even read the record (e.g. a header that is not UTF-8).
-        if exc_val is None or isinstance(exc_val, HandlerException | asyncio.CancelledError):
-            return False
-        if not isinstance(exc_val, Exception):
-            return False
+        if not isinstance(exc_val, Exception) or isinstance(exc_val, HandlerException):
+            return False  # nothing failed, or a cancellation, or FastStream's own signal
         if isinstance(self.msg, ConsumerRecord):
             await self.policy.dead_letter(self.msg, exc_val, attempts=1)
             return True

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord
 from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
-from faststream import AckPolicy, Depends
-from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.message import StreamMessage
 from newswire_contracts import cloudevents
 from newswire_contracts.cloudevents import EventMeta, InvalidEventError
@@ -25,7 +25,6 @@ from .tracing import child_of, current_traceparent, telemetry_middleware
 
 __all__ = [
     "DEAD_LETTER_MESSAGE",
-    "CurrentEvent",
     "Decoded",
     "DecodedBatch",
     "EventPublisher",
@@ -35,16 +34,12 @@ __all__ = [
     "declare_published",
     "decode_batch",
     "ensure_topics",
-    "event_decoder",
     "event_subscriber",
     "wait_for_kafka",
 ]
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound=Event)
-
-# Kafka error code for a topic created by someone else between our list and create.
-_TOPIC_ALREADY_EXISTS = TopicAlreadyExistsError.errno
 
 
 def create_broker(
@@ -127,7 +122,8 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> list
         )
         for topic_error in response.topic_errors:
             name, code = topic_error[0], topic_error[1]
-            if code not in (0, _TOPIC_ALREADY_EXISTS):
+            # A topic created by someone else between our list and create is no error.
+            if code not in (0, TopicAlreadyExistsError.errno):
                 message = topic_error[2] if len(topic_error) > 2 else ""
                 raise KafkaError(f"cannot create topic {name}: error {code} {message}")
         log.info("created topics", extra={"topics": missing})
@@ -225,25 +221,23 @@ def _group_member(settings: ServiceSettings, model: Any, description: str) -> di
 def declare_published(
     registrar: KafkaBroker | KafkaRouter,
     settings: ServiceSettings,
-    model: type[Event] | Any,  # or a union class like IngestRequest: has event_type, topic
-    *,
-    description: str,
-    payload: Any = None,
+    publishes: Mapping[type[Event] | Any, str],
 ) -> None:
-    """Document that this service publishes ``model`` on its topic.
+    """Document that this service publishes each model (-> description) on its topic.
 
-    Only for the AsyncAPI specification: the FastStream publisher declared here is never
-    used to send (EventPublisher does that), it puts the topic, ``description`` and the
-    payload schema (``payload``, by default ``model``; a union holder such as
-    IngestRequest passes its union) into the service's document. The publisher is named
-    after the model, which names its message in the merged Newswire document.
+    Only for the AsyncAPI specification: the FastStream publishers declared here are never
+    used to send (EventPublisher does that), they put the topic, the description and the
+    payload schema (the model's ``payload`` if it has one, as the union holder
+    IngestRequest does, else the model) into the service's document. Each publisher is
+    named after its model, which names its message in the merged Newswire document.
     """
-    registrar.publisher(
-        settings.topic(model.topic),
-        title=model.__name__,
-        description=description,
-        schema=model if payload is None else payload,
-    )
+    for model, description in publishes.items():
+        registrar.publisher(
+            settings.topic(model.topic),
+            title=model.__name__,
+            description=description,
+            schema=getattr(model, "payload", model),
+        )
 
 
 DEAD_LETTER_MESSAGE = "DeadLetter"
@@ -296,24 +290,15 @@ def decode_batch(
     records: Iterable[ConsumerRecord[Any, Any]], model: type[E] | Any
 ) -> DecodedBatch[E]:
     """Validate each record of a batch as ``model``; the invalid ones are returned apart."""
-    events: list[Decoded[E]] = []
-    invalid: list[tuple[ConsumerRecord[Any, Any], InvalidEventError]] = []
+    batch: DecodedBatch[E] = DecodedBatch([], [])
     for record in records:
         try:
             event, meta = cloudevents.decode(model, record.headers or (), record.value)
         except InvalidEventError as exc:
-            invalid.append((record, exc))
+            batch.invalid.append((record, exc))
         else:
-            events.append(Decoded(event, meta, record))
-    return DecodedBatch(events, invalid)
-
-
-def _current_event_meta(message: KafkaMessage) -> EventMeta:
-    return cloudevents.read_meta(message.headers)
-
-
-CurrentEvent = Annotated[EventMeta, Depends(_current_event_meta)]
-"""Handler parameter type: the CloudEvents attributes of the message being handled."""
+            batch.events.append(Decoded(event, meta, record))
+    return batch
 
 
 class EventPublisher:

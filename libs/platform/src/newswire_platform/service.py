@@ -21,21 +21,24 @@ import uvloop
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
+from pymongo import AsyncMongoClient
 
 from .dead_letter import DeadLetterPolicy, DeadLetterProducer
-from .kafka import EventPublisher, create_broker, ensure_topics, wait_for_kafka
+from .kafka import (
+    EventPublisher,
+    create_broker,
+    declare_dead_letters,
+    declare_published,
+    ensure_topics,
+    wait_for_kafka,
+)
 from .lag import LagMonitor
 from .logging import configure_logging
 from .metrics import broker_metrics_middleware, metrics_asgi_app
+from .mongo import ping_mongo, wait_for_mongo
 from .settings import ServiceSettings
 
-__all__ = [
-    "ReadinessCheck",
-    "consumer_service",
-    "readiness_handler",
-    "run",
-    "serve",
-]
+__all__ = ["ConsumerParts", "consumer_parts", "consumer_service", "run", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -69,24 +72,41 @@ class ConsumerParts:
     publisher: EventPublisher
     dead_letters: DeadLetterProducer
     policy: DeadLetterPolicy
+    published: tuple[str, ...]
+    """The contract names of the topics it publishes, the dead-letter one included."""
 
 
-def consumer_parts(settings: ServiceSettings, *, dead_letter_topic: str) -> ConsumerParts:
+def consumer_parts(
+    settings: ServiceSettings, *, dead_letter_topic: str, publishes: Mapping[Any, str]
+) -> ConsumerParts:
+    """The parts, with the events the service publishes (model -> description) and its
+    dead-letter topic declared for its AsyncAPI document."""
     dead_letters = DeadLetterProducer(settings)
-    policy = DeadLetterPolicy.from_settings(settings, dead_letter_topic, dead_letters)
+    policy = DeadLetterPolicy(
+        service=settings.service_name,
+        dead_letter_topic=dead_letter_topic,
+        producer=dead_letters,
+        max_attempts=settings.consumer_max_attempts,
+        initial_delay=settings.retry_initial_seconds,
+        max_delay=settings.retry_max_seconds,
+    )
     broker = create_broker(
         settings,
         middlewares=[broker_metrics_middleware(settings.service_name), policy.middleware],
     )
-    return ConsumerParts(broker, EventPublisher(broker, settings), dead_letters, policy)
+    declare_published(broker, settings, publishes)
+    declare_dead_letters(broker, settings, dead_letter_topic)
+    published = (*(model.topic for model in publishes), dead_letter_topic)
+    return ConsumerParts(broker, EventPublisher(broker, settings), dead_letters, policy, published)
 
 
 def consumer_service(
     settings: ServiceSettings,
     parts: ConsumerParts,
     *,
-    routers: Iterable[KafkaRouter],
+    routers: Iterable[KafkaRouter] = (),
     topics: Iterable[str],
+    store: AsyncMongoClient[dict[str, Any]] | None = None,
     on_startup: Iterable[Hook] = (),
     after_startup: Iterable[Hook] = (),
     before_shutdown: Iterable[Hook] = (),
@@ -96,26 +116,35 @@ def consumer_service(
     description: str = "",
 ) -> AsgiFastStream:
     """A whole consumer service from its parts and its routers (subscribers), as a FastStream
-    ASGI app: waits for Kafka, creates topics (the dead-letter one too), runs hooks, then
-    consumes.
+    ASGI app: waits for Kafka, creates the ``topics`` it consumes and those it publishes,
+    runs hooks, then consumes.
 
     ``on_startup`` hooks run before the broker starts and ``after_startup`` ones once it
     consumes and can publish; ``before_shutdown`` hooks run while it can still publish, and
-    ``on_shutdown`` ones (in reverse order) after it has stopped.
+    ``on_shutdown`` ones (in reverse order) after it has stopped. A ``store`` is waited for
+    before the hooks and closed after them.
 
-    Serves ``/healthz`` (the process runs), ``/readyz`` (Kafka and any extra checks answer)
-    and ``/metrics``.
+    Serves ``/healthz`` (the process runs), ``/readyz`` (Kafka, the store and any extra
+    checks answer) and ``/metrics``.
     """
     broker = parts.broker
     for router in routers:
         broker.include_router(router)
     lag = LagMonitor(settings)
-    startup = (parts.dead_letters.start, *on_startup)
-    shutdown = (parts.dead_letters.stop, *on_shutdown)
-    topic_names = (*topics, parts.policy.dead_letter_topic)
+    startup: list[Hook] = [parts.dead_letters.start]
+    shutdown: list[Hook] = [parts.dead_letters.stop]
+    topic_names = tuple(dict.fromkeys((*topics, *parts.published)))
 
     async def broker_ready() -> bool:
         return bool(await broker.ping(timeout=2.0))
+
+    ready: dict[str, ReadinessCheck] = {"kafka": broker_ready}
+    if store is not None:
+        startup.append(lambda: wait_for_mongo(store))
+        shutdown.append(store.close)
+        ready["store"] = lambda: ping_mongo(store)
+    startup += on_startup
+    shutdown += on_shutdown
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -143,7 +172,7 @@ def consumer_service(
         specification=AsyncAPI(broker, title=title, description=description),
         asgi_routes=[
             ("/healthz", _alive),
-            ("/readyz", readiness_handler({"kafka": broker_ready, **(checks or {})})),
+            ("/readyz", readiness_handler({**ready, **(checks or {})})),
             ("/metrics", metrics_asgi_app()),
         ],
     )

@@ -4,13 +4,35 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, BeforeValidator, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["CommaList", "ServiceSettings", "StoreSettings", "split_commas"]
+__all__ = ["CommaList", "KafkaServers", "ServiceSettings", "StoreSettings", "split_commas"]
 
-CommaList = Annotated[list[str], NoDecode]
+
+def split_commas(value: object) -> object:
+    """Validator helper: 'a, b,,c' -> ['a', 'b', 'c']; lists pass through."""
+    return _commas(value) if isinstance(value, str) else value
+
+
+def _commas(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_commas)]
 """A list read from one comma-separated environment variable."""
+
+KafkaServers = Annotated[
+    str,
+    Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices(
+            "KAFKA_BOOTSTRAP_SERVERS", "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS"
+        ),
+        description="Comma-separated host:port list of Kafka brokers.",
+    ),
+]
+"""The brokers, as every Newswire program reads them (with or without the prefix)."""
 
 
 class ServiceSettings(BaseSettings):
@@ -22,13 +44,7 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", extra="ignore", frozen=True)
 
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092",
-        validation_alias=AliasChoices(
-            "KAFKA_BOOTSTRAP_SERVERS", "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS"
-        ),
-        description="Comma-separated host:port list of Kafka brokers.",
-    )
+    kafka_bootstrap_servers: KafkaServers
     topic_prefix: str = Field(
         default="",
         description="Prepended to every topic name; lets several deployments or test runs share a cluster.",
@@ -89,15 +105,13 @@ class ServiceSettings(BaseSettings):
 
     @property
     def http_port(self) -> int:
-        """The port of the service's health and metrics endpoints."""
-        raise NotImplementedError
+        """The port of the service's health and metrics endpoints: its ``<service>_port``."""
+        return int(getattr(self, f"{self.service_name}_port"))
 
     @property
     def kafka_bootstrap_list(self) -> list[str]:
         """The brokers as a list: FastStream takes a string for one server, commas and all."""
-        return [
-            server.strip() for server in self.kafka_bootstrap_servers.split(",") if server.strip()
-        ]
+        return _commas(self.kafka_bootstrap_servers)
 
     @property
     def event_source(self) -> str:
@@ -120,7 +134,7 @@ class ServiceSettings(BaseSettings):
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _has_servers(cls, value: str) -> str:
-        if not [s for s in value.split(",") if s.strip()]:
+        if not _commas(value):
             raise ValueError("at least one Kafka bootstrap server is required")
         return value
 
@@ -140,10 +154,3 @@ class StoreSettings(ServiceSettings):
     mongodb_database: str = Field(
         default="newswire", description="Database holding every collection."
     )
-
-
-def split_commas(value: object) -> object:
-    """Validator helper: 'a, b,,c' -> ['a', 'b', 'c']; lists pass through."""
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value

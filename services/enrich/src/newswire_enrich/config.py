@@ -41,7 +41,3 @@ class EnrichSettings(ServiceSettings):
         ge=0,
         description="Fewer words than this: flagged too_short, no summary or keywords.",
     )
-
-    @property
-    def http_port(self) -> int:
-        return self.enrich_port

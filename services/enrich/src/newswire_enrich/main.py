@@ -6,7 +6,6 @@ from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaMessage
 from newswire_contracts import ArticleEnriched, ArticleIngested, topics
 from newswire_platform import batch_event_subscriber, consumer_parts, consumer_service, run
-from newswire_platform.kafka import declare_dead_letters, declare_published
 
 from . import handlers
 from .adapters.language import LanguageIdentifier
@@ -24,15 +23,14 @@ def build_app(settings: EnrichSettings) -> AsgiFastStream:
         max_chars=settings.enrich_max_chars,
         min_words=settings.enrich_min_words,
     )
-    parts = consumer_parts(settings, dead_letter_topic=topics.ENRICH_DLQ)
-    declare_published(
-        parts.broker,
+    parts = consumer_parts(
         settings,
-        ArticleEnriched,
-        description="Ingested articles with their language, counts, entities, keywords, summary "
-        "and key points: one event per ingested version. Keyed by article id.",
+        dead_letter_topic=topics.ENRICH_DLQ,
+        publishes={
+            ArticleEnriched: "Ingested articles with their language, counts, entities, keywords, "
+            "summary and key points: one event per ingested version. Keyed by article id.",
+        },
     )
-    declare_dead_letters(parts.broker, settings, topics.ENRICH_DLQ)
     deps = handlers.EnrichDependencies(enricher, parts.publisher, parts.policy)
 
     @batch_event_subscriber(
@@ -48,8 +46,7 @@ def build_app(settings: EnrichSettings) -> AsgiFastStream:
     return consumer_service(
         settings,
         parts,
-        routers=[],
-        topics=[topics.ARTICLES_INGESTED, topics.ARTICLES_ENRICHED],
+        topics=[topics.ARTICLES_INGESTED],
         title="Newswire enrich",
         description="Adds language, counts, entities, keywords and summary; publishes articles.enriched.",
     )
@@ -58,7 +55,3 @@ def build_app(settings: EnrichSettings) -> AsgiFastStream:
 def main() -> None:
     settings = EnrichSettings()
     run(settings, lambda: build_app(settings))
-
-
-if __name__ == "__main__":
-    main()

@@ -2,8 +2,8 @@
 
 from typing import ClassVar
 
-from newswire_platform import CommaList, StoreSettings, split_commas
-from pydantic import Field, field_validator
+from newswire_platform import CommaList, StoreSettings
+from pydantic import Field
 
 
 class GatewaySettings(StoreSettings):
@@ -43,9 +43,3 @@ class GatewaySettings(StoreSettings):
         description="Longest an article is served from memory: bounds staleness should the "
         "live feed fall behind.",
     )
-
-    @property
-    def http_port(self) -> int:
-        return self.gateway_port
-
-    _split = field_validator("api_keys", "cors_origins", mode="before")(split_commas)

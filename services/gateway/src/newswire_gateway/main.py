@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from newswire_contracts import CommentPosted, IngestArticle, IngestFeed, IngestRequest, topics
-from newswire_platform import (
-    EventPublisher,
-    create_broker,
-    create_mongo_client,
-    ensure_topics,
-    run,
-)
+from newswire_contracts import CommentPosted, IngestRequest, topics
+from newswire_platform import EventPublisher, create_broker, create_mongo_client, ensure_topics, run
 from newswire_platform.kafka import declare_published, wait_for_kafka
-from pydantic import Field
 
 from .adapters.article_cache import ArticleCache
 from .adapters.articles import ArticleReader
@@ -45,17 +37,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     declare_published(
         broker,
         settings,
-        IngestRequest,
-        payload=Annotated[IngestArticle | IngestFeed, Field(discriminator="kind")],
-        description="Commands for ingest, told apart by kind: an article to ingest (given inline "
-        "or to be fetched) or a feed to subscribe or unsubscribe. Keyed by the article's "
-        "canonical URL or by feed id.",
-    )
-    declare_published(
-        broker,
-        settings,
-        CommentPosted,
-        description="Comments readers post on articles. Keyed by article id.",
+        {
+            IngestRequest: "Commands for ingest, told apart by kind: an article to ingest (given "
+            "inline or to be fetched) or a feed to subscribe or unsubscribe. Keyed by the "
+            "article's canonical URL or by feed id.",
+            CommentPosted: "Comments readers post on articles. Keyed by article id.",
+        },
     )
     mongo = create_mongo_client(settings)
     database = mongo[settings.mongodb_database]
@@ -134,7 +121,3 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 def main() -> None:
     settings = GatewaySettings()
     run(settings, lambda: create_app(settings))
-
-
-if __name__ == "__main__":
-    main()

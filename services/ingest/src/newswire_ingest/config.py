@@ -2,8 +2,8 @@
 
 from typing import ClassVar
 
-from newswire_platform import CommaList, StoreSettings, split_commas
-from pydantic import Field, field_validator
+from newswire_platform import CommaList, StoreSettings
+from pydantic import Field
 
 
 class IngestSettings(StoreSettings):
@@ -98,9 +98,3 @@ class IngestSettings(StoreSettings):
         ge=0,
         description="Feed entries with less text than this are summaries: the page is fetched for the article.",
     )
-
-    _split = field_validator("fetch_allow_hosts", mode="before")(split_commas)
-
-    @property
-    def http_port(self) -> int:
-        return self.ingest_port

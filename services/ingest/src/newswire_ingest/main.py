@@ -6,15 +6,7 @@ from datetime import UTC, datetime
 
 from faststream.asgi import AsgiFastStream
 from newswire_contracts import ArticleIngested, topics
-from newswire_platform import (
-    consumer_parts,
-    consumer_service,
-    create_mongo_client,
-    ping_mongo,
-    run,
-    wait_for_mongo,
-)
-from newswire_platform.kafka import declare_dead_letters, declare_published
+from newswire_platform import consumer_parts, consumer_service, create_mongo_client, run
 
 from .adapters.article_store import ArticleVersions
 from .adapters.entry_store import EntryStore
@@ -50,15 +42,14 @@ def build_app(settings: IngestSettings) -> AsgiFastStream:
     """The ingest service as an ASGI app; nothing connects until it starts."""
     client = create_mongo_client(settings)
     database = client[settings.mongodb_database]
-    parts = consumer_parts(settings, dead_letter_topic=topics.INGEST_DLQ)
-    declare_published(
-        parts.broker,
+    parts = consumer_parts(
         settings,
-        ArticleIngested,
-        description="Articles accepted and extracted, from submissions and feeds: one event per "
-        "new article and per changed version of one. Keyed by article id.",
+        dead_letter_topic=topics.INGEST_DLQ,
+        publishes={
+            ArticleIngested: "Articles accepted and extracted, from submissions and feeds: one "
+            "event per new article and per changed version of one. Keyed by article id.",
+        },
     )
-    declare_dead_letters(parts.broker, settings, topics.INGEST_DLQ)
     fetcher = Fetcher(fetch_options(settings))
     sink = ArticleSink(
         parts.publisher,
@@ -107,12 +98,11 @@ def build_app(settings: IngestSettings) -> AsgiFastStream:
         settings,
         parts,
         routers=[build_router(settings, deps)],
-        topics=[topics.INGEST_REQUESTS, topics.ARTICLES_INGESTED],
-        on_startup=[lambda: wait_for_mongo(client)],
+        topics=[topics.INGEST_REQUESTS],
+        store=client,
         after_startup=[scheduler.start],
         before_shutdown=[scheduler.stop],
-        on_shutdown=[fetcher.aclose, client.close],
-        checks={"store": lambda: ping_mongo(client)},
+        on_shutdown=[fetcher.aclose],
         title="Newswire ingest",
         description="Polls feeds, fetches and extracts pages, accepts submissions; publishes articles.ingested.",
     )
@@ -121,7 +111,3 @@ def build_app(settings: IngestSettings) -> AsgiFastStream:
 def main() -> None:
     settings = IngestSettings()
     run(settings, lambda: build_app(settings))
-
-
-if __name__ == "__main__":
-    main()

@@ -84,7 +84,3 @@ class RelateSettings(StoreSettings):
             decay_days=self.relate_story_decay_days,
             reach_days=self.relate_story_reach_days,
         )
-
-    @property
-    def http_port(self) -> int:
-        return self.relate_port

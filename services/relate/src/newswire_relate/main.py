@@ -10,11 +10,8 @@ from newswire_platform import (
     consumer_parts,
     consumer_service,
     create_mongo_client,
-    ping_mongo,
     run,
-    wait_for_mongo,
 )
-from newswire_platform.kafka import declare_dead_letters, declare_published
 
 from . import handlers
 from .adapters.store import ArticleStore, StoryStore
@@ -30,30 +27,19 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
     database = client[settings.mongodb_database]
     relator = Relator(stories=settings.story_params())
     reader = IndexReader(settings, settings.topic(ArticleEnriched.topic), relator)
-    parts = consumer_parts(settings, dead_letter_topic=topics.RELATE_DLQ)
-    declare_published(
-        parts.broker,
+    parts = consumer_parts(
         settings,
-        ArticleRelated,
-        description="An article's related articles, story and near-duplicate status, when it is "
-        "first stored and whenever they change. Keyed by article id.",
+        dead_letter_topic=topics.RELATE_DLQ,
+        publishes={
+            ArticleRelated: "An article's related articles, story and near-duplicate status, "
+            "when it is first stored and whenever they change. Keyed by article id.",
+            StoryUpdated: "A story (the articles of every outlet about one event) was created, "
+            "grew, changed or was merged into another. Keyed by story id.",
+            RelateRefresh: "Internal to relate, not a contract: asks the instance that owns an "
+            "article or a story (by partition) to write it again. Keyed like the article; a "
+            "story's id is its earliest article's id.",
+        },
     )
-    declare_published(
-        parts.broker,
-        settings,
-        StoryUpdated,
-        description="A story (the articles of every outlet about one event) was created, grew, "
-        "changed or was merged into another. Keyed by story id.",
-    )
-    declare_published(
-        parts.broker,
-        settings,
-        RelateRefresh,
-        description="Internal to relate, not a contract: asks the instance that owns an article "
-        "or a story (by partition) to write it again. Keyed like the article; a story's id is "
-        "its earliest article's id.",
-    )
-    declare_dead_letters(parts.broker, settings, topics.RELATE_DLQ)
     deps = handlers.RelateDependencies(
         relator=relator,
         reader=reader,
@@ -81,25 +67,17 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
         records = message.raw_message
         await handlers.on_batch(records if isinstance(records, tuple) else (records,), deps)
 
-    async def store_ready() -> bool:
-        return await ping_mongo(client)
-
     async def index_ready() -> bool:
         return reader.ready.is_set()
 
     return consumer_service(
         settings,
         parts,
-        routers=[],
-        topics=[
-            topics.ARTICLES_ENRICHED,
-            REFRESH_TOPIC,
-            topics.ARTICLES_RELATED,
-            topics.STORIES_UPDATED,
-        ],
-        on_startup=[lambda: wait_for_mongo(client), reader.start],
-        on_shutdown=[reader.stop, client.close],
-        checks={"store": store_ready, "index": index_ready},
+        topics=[topics.ARTICLES_ENRICHED, REFRESH_TOPIC],
+        store=client,
+        on_startup=[reader.start],
+        on_shutdown=[reader.stop],
+        checks={"index": index_ready},
         title="Newswire relate",
         description="Relates articles, finds near-duplicates and stories; writes the read model.",
     )
@@ -108,7 +86,3 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
 def main() -> None:
     settings = RelateSettings()
     run(settings, lambda: build_app(settings))
-
-
-if __name__ == "__main__":
-    main()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from newswire_platform import KafkaServers
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["CliSettings"]
@@ -26,13 +27,7 @@ class CliSettings(BaseSettings):
         description="API key for writes; falls back to the local stack's .local/run/api-key.",
     )
     local_api_key_file: Path = Field(default=Path(".local/run/api-key"))
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092",
-        validation_alias=AliasChoices(
-            "KAFKA_BOOTSTRAP_SERVERS", "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS"
-        ),
-        description="Comma-separated host:port list of Kafka brokers (for `newswire dlq`).",
-    )
+    kafka_bootstrap_servers: KafkaServers  # for `newswire dlq`
     topic_prefix: str = Field(
         default="",
         description="The deployment's topic prefix (NEWSWIRE_TOPIC_PREFIX), as the services use it.",

@@ -37,6 +37,7 @@ from typing import Any, ClassVar, Literal
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from aiokafka.structs import OffsetAndMetadata
 from newswire_contracts import dead_letters
 from newswire_contracts.topics import ENRICH_DLQ, INGEST_DLQ, RELATE_DLQ
 from newswire_platform import LogReader, ServiceSettings, clients
@@ -108,10 +109,8 @@ def decode_bytes(value: bytes | None) -> str | None:
 
 def text_or_base64(value: bytes | None) -> str | dict[str, str] | None:
     """For JSON: the text when ``value`` is UTF-8, else ``{"base64": "..."}``."""
-    if value is None:
-        return None
     text = decode_bytes(value)
-    if text is not None:
+    if text is not None or value is None:
         return text
     return {"base64": base64.b64encode(value).decode("ascii")}
 
@@ -166,7 +165,7 @@ class DeadLetter:
             timestamp=record.timestamp,
             key=record.key,
             headers=tuple(record.headers or ()),
-            value_size=len(value) if value is not None else 0,
+            value_size=len(value or b""),
             value=value if keep_value else None,
             replay=replay,
         )
@@ -238,13 +237,12 @@ def format_letter(letter: DeadLetter) -> str:
     original = "-"
     if letter.original_topic:
         original = f"{letter.original_topic} {_or_dash(letter.original_partition)}:{_or_dash(letter.original_offset)}"
-    attempts = _or_dash(letter.attempts)
     return "  ".join(
         [
             f"{letter.partition}:{letter.offset}",
             letter.failed_at or _iso_millis(letter.timestamp),
             letter.service or "-",
-            f"attempts={attempts}",
+            f"attempts={_or_dash(letter.attempts)}",
             f"from {original}",
             f"key={display_bytes(letter.key, limit=60)}",
             _REPLAY_LABELS[letter.replay],
@@ -297,11 +295,8 @@ class PartitionProgress:
         """The commit metadata: the sets as JSON, the oldest entries dropped if too long."""
         replayed, skipped = sorted(self.replayed), sorted(self.skipped)
         while True:
-            body: dict[str, list[int]] = {}
-            if replayed:
-                body["replayed"] = replayed
-            if skipped:
-                body["skipped"] = skipped
+            body = {"replayed": replayed, "skipped": skipped}
+            body = {name: offsets for name, offsets in body.items() if offsets}
             text = json.dumps(body, separators=(",", ":")) if body else ""
             if len(text) <= _MAX_METADATA_CHARS:
                 return text
@@ -436,17 +431,6 @@ class ReplaySummary:
     exists: bool = True
     outcomes: list[ReplayOutcome] = field(default_factory=list)
 
-    def _count(self, action: Action) -> int:
-        return sum(outcome.action == action for outcome in self.outcomes)
-
-    @property
-    def replayed(self) -> int:
-        return self._count("replayed")
-
-    @property
-    def skipped(self) -> int:
-        return self._count("skipped")
-
     @property
     def failed(self) -> ReplayOutcome | None:
         return next((o for o in self.outcomes if o.action == "failed"), None)
@@ -454,17 +438,21 @@ class ReplaySummary:
     @property
     def ok(self) -> bool:
         """Nothing was skipped and nothing failed."""
-        return self.exists and not self.skipped and self.failed is None
+        skipped = any(outcome.action == "skipped" for outcome in self.outcomes)
+        return self.exists and not skipped and self.failed is None
 
     def render(self) -> str:
         """The counts, the reasons for skipping, and a failure that stopped the replay."""
         if not self.exists:
             return f"{self.topic}: no such topic, nothing to replay"
-        already = self._count("already-replayed")
+        actions = Counter(outcome.action for outcome in self.outcomes)
+        replayed, skipped, already = (
+            actions[a] for a in ("replayed", "skipped", "already-replayed")
+        )
         if self.dry_run:
-            head = f"{self.topic}: dry run, would replay {self.replayed}, would skip {self.skipped}"
+            head = f"{self.topic}: dry run, would replay {replayed}, would skip {skipped}"
         else:
-            head = f"{self.topic}: replayed {self.replayed}, skipped {self.skipped}"
+            head = f"{self.topic}: replayed {replayed}, skipped {skipped}"
         if already:
             head += f", {already} already replayed with --offset"
         lines = [head]
@@ -544,7 +532,11 @@ async def replay_dead_letters(
                     progress[tp].mark_replayed(letter.offset)
                 else:
                     continue
-                await kafka.commit(tp, progress[tp], first[tp])
+                # The position is where --all continues: the first offset until it has run.
+                position = progress[tp].position
+                await kafka.reader.commit(
+                    {tp: (first[tp] if position is None else position, progress[tp].metadata())}
+                )
         if selected is not None and summary.failed is None:
             for partition, offset in sorted(selected - seen):
                 if partition in topics[topic]:
@@ -605,6 +597,7 @@ class _Kafka:
     progress) and, once something is sent, an idempotent producer."""
 
     def __init__(self, bootstrap_servers: str, *, group_id: str | None = None) -> None:
+        self.servers = bootstrap_servers
         self.settings = _Settings(kafka_bootstrap_servers=bootstrap_servers)
         self.reader = LogReader(self.settings, group_id=group_id)
         self.producer: AIOKafkaProducer | None = None
@@ -614,7 +607,7 @@ class _Kafka:
             await self.reader.start()
         except (KafkaError, OSError) as exc:
             await self.reader.stop()
-            raise DlqError(f"cannot reach Kafka at {self.bootstrap_servers}: {exc}") from exc
+            raise DlqError(f"cannot reach Kafka at {self.servers}: {exc}") from exc
         return self
 
     async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
@@ -622,25 +615,14 @@ class _Kafka:
             await self.producer.stop()
         await self.reader.stop()
         if isinstance(exc, KafkaError | OSError) and not isinstance(exc, DlqError):
-            raise DlqError(
-                f"Kafka at {self.bootstrap_servers}: {type(exc).__name__}: {exc}"
-            ) from exc
-
-    @property
-    def bootstrap_servers(self) -> str:
-        return self.settings.kafka_bootstrap_servers
+            raise DlqError(f"Kafka at {self.servers}: {type(exc).__name__}: {exc}") from exc
 
     async def progress(
         self, group: str, partitions: list[TopicPartition]
     ) -> dict[TopicPartition, PartitionProgress]:
         committed = await self.reader.committed(group, partitions)
-        return {
-            tp: PartitionProgress.parse(
-                committed[tp].offset if tp in committed else -1,
-                committed[tp].metadata if tp in committed else None,
-            )
-            for tp in partitions
-        }
+        never = OffsetAndMetadata(-1, "")
+        return {tp: PartitionProgress.parse(*committed.get(tp, never)) for tp in partitions}
 
     async def read(
         self, partitions: list[TopicPartition], **where: Any
@@ -651,13 +633,6 @@ class _Kafka:
             async for batch in batches:
                 for record in batch:
                     yield record
-
-    async def commit(
-        self, tp: TopicPartition, progress: PartitionProgress, first_offset: int
-    ) -> None:
-        """Record ``progress`` (``tp`` must be assigned: it is being read)."""
-        position = progress.position if progress.position is not None else first_offset
-        await self.reader.commit({tp: (position, progress.metadata())})
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]

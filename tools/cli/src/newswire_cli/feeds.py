@@ -6,17 +6,14 @@ plain dataclasses; gateway refusals raise GatewayError with the problem's ``deta
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
-from tqdm import tqdm
 
-from .gateway import GatewayError, client, refusal, request
+from .gateway import GatewayError, client, for_each, refusal, rejections, request
 from .opml import OpmlFeed
 
 __all__ = [
@@ -44,19 +41,17 @@ class FeedStatus:
     error_count: int = 0
     entries_seen: int = 0
     articles_published: int = 0
-    next_fetch_at: datetime | None = None
-    interval_seconds: int | None = None
     feed_title: str | None = None
     site_url: str | None = None
 
 
 @dataclass(frozen=True)
 class Feed:
+    """A registered feed: what the commands show of it; ``raw`` has the rest."""
+
     id: str
     url: str
     title: str | None
-    poll_interval_seconds: int | None
-    created_at: datetime
     status: FeedStatus
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """The gateway's JSON, as received."""
@@ -68,8 +63,6 @@ class Feed:
             id=body["id"],
             url=body["url"],
             title=body.get("title"),
-            poll_interval_seconds=body.get("poll_interval_seconds"),
-            created_at=datetime.fromisoformat(body["created_at"]),
             status=FeedStatus(
                 state=status.get("state", "pending"),
                 last_fetch_at=_datetime(status.get("last_fetch_at")),
@@ -78,8 +71,6 @@ class Feed:
                 error_count=status.get("error_count", 0),
                 entries_seen=status.get("entries_seen", 0),
                 articles_published=status.get("articles_published", 0),
-                next_fetch_at=_datetime(status.get("next_fetch_at")),
-                interval_seconds=status.get("interval_seconds"),
                 feed_title=status.get("feed_title"),
                 site_url=status.get("site_url"),
             ),
@@ -104,18 +95,11 @@ class ImportSummary:
 
     def render(self) -> str:
         registered = len(self.new) + len(self.existing)
-        lines = [
+        head = (
             f"registered {registered} (new {len(self.new)}, already there "
             f"{len(self.existing)}), rejected {len(self.rejected)}"
-        ]
-        if self.rejected:
-            reasons = Counter(reason for _, reason in self.rejected)
-            lines.append("rejected, by reason:")
-            for reason, count in reasons.most_common():
-                lines.append(f"  {count:5d}  {reason}")
-            lines.append("first rejected feeds:")
-            lines.extend(f"  {url}: {reason}" for url, reason in self.rejected[:10])
-        return "\n".join(lines)
+        )
+        return "\n".join([head, *rejections(self.rejected, "feeds")])
 
 
 async def import_feeds(
@@ -129,22 +113,24 @@ async def import_feeds(
 ) -> ImportSummary:
     """Register every feed (POST /v1/feeds); never raises for one refused feed."""
     summary = ImportSummary()
-    limit = asyncio.Semaphore(max(1, concurrency))
-    bar = tqdm(total=len(feeds), unit="feed", disable=not progress, desc="registering")
     async with client(gateway_url, api_key, timeout) as http:
 
-        async def one(feed: OpmlFeed) -> None:
+        async def register(feed: OpmlFeed) -> None:
             try:
-                async with limit:
-                    registered, created = await _register(http, feed.url, feed.title, None)
+                registered, created = await _register(http, feed.url, feed.title, None)
             except GatewayError as exc:
                 summary.rejected.append((feed.url, exc.reason))
             else:
                 (summary.new if created else summary.existing).append(registered)
-            bar.update(1)
 
-        await asyncio.gather(*(one(feed) for feed in feeds))
-    bar.close()
+        await for_each(
+            feeds,
+            register,
+            concurrency=concurrency,
+            progress=progress,
+            unit="feed",
+            desc="registering",
+        )
     return summary
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import httpx
+from tqdm import tqdm
 
-__all__ = ["GatewayError", "client", "problem_detail", "refusal", "request"]
+__all__ = ["GatewayError", "client", "for_each", "refusal", "rejections", "request"]
+
+T = TypeVar("T")
 
 _RETRY_STATUSES = {429, 502, 503, 504}
 _MAX_ATTEMPTS = 5
@@ -56,15 +61,47 @@ def _retry_after(response: httpx.Response, *, default: float) -> float:
         return default
 
 
-def problem_detail(response: httpx.Response) -> str:
+def refusal(response: httpx.Response) -> GatewayError:
+    """The status and the problem's ``detail`` (or title, or the body's start)."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
-    return str(body.get("detail") or body.get("title") or body)[:300]
+        detail = response.text[:200]
+    else:
+        detail = str(body.get("detail") or body.get("title") or body)[:300]
+    return GatewayError(f"{response.status_code} {detail}", status=response.status_code)
 
 
-def refusal(response: httpx.Response) -> GatewayError:
-    return GatewayError(
-        f"{response.status_code} {problem_detail(response)}", status=response.status_code
-    )
+async def for_each(
+    items: Sequence[T],
+    work: Callable[[T], Awaitable[None]],
+    *,
+    concurrency: int,
+    progress: bool,
+    unit: str,
+    desc: str,
+) -> None:
+    """``work`` on every item, ``concurrency`` at a time, with a progress bar if asked."""
+    limit = asyncio.Semaphore(max(1, concurrency))
+    bar = tqdm(total=len(items), unit=unit, disable=not progress, desc=desc)
+
+    async def one(item: T) -> None:
+        async with limit:
+            await work(item)
+        bar.update(1)
+
+    await asyncio.gather(*(one(item) for item in items))
+    bar.close()
+
+
+def rejections(rejected: Sequence[tuple[str, str]], what: str) -> list[str]:
+    """The lines under a summary: the rejections counted by reason, then the first ten."""
+    if not rejected:
+        return []
+    reasons = Counter(reason for _, reason in rejected)
+    return [
+        "rejected, by reason:",
+        *(f"  {count:5d}  {reason}" for reason, count in reasons.most_common()),
+        f"first rejected {what}:",
+        *(f"  {origin}: {reason}" for origin, reason in rejected[:10]),
+    ]

@@ -8,8 +8,10 @@ import json
 import logging
 import sys
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .config import CliSettings
 from .dlq import (
@@ -32,48 +34,25 @@ def main(argv: list[str] | None = None) -> int:
     settings = CliSettings()
     parser = _parser(settings)
     args = parser.parse_args(argv)
-
-    def api_key() -> str:
-        key = args.api_key or settings.resolved_api_key()
-        if not key:
-            parser.error("an API key is needed: --api-key or NEWSWIRE_API_KEY")
-        return key
-
     if args.command == "submit":
         missing = [p for p in args.paths if not p.exists()]
         if missing:
             parser.error(f"no such file or directory: {', '.join(map(str, missing))}")
-        return _submit(args, api_key())
-    if args.command == "feeds":
-        try:
-            if args.feeds_command == "import":
-                return _feeds_import(args, api_key())
-            if args.feeds_command == "export":
-                return _feeds_export(args)
-            if args.feeds_command == "list":
-                return _feeds_list(args)
-            if args.feeds_command == "add":
-                return _feeds_add(args, api_key())
-            if args.feeds_command == "remove":
-                return _feeds_remove(args, api_key())
-        except GatewayError as exc:
-            print(f"newswire feeds {args.feeds_command}: {exc.reason}", file=sys.stderr)
-            return 1
     if args.command == "dlq":
         unknown = [s for s in getattr(args, "services", ()) if s not in SERVICES]
         if unknown:
             parser.error(f"unknown service {unknown[0]!r} (choose from {', '.join(SERVICES)})")
         # Our own message says why Kafka could not be reached; aiokafka's logs repeat it.
         logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-        try:
-            if args.dlq_command == "list":
-                return _dlq_list(args)
-            if args.dlq_command == "replay":
-                return _dlq_replay(args)
-        except DlqError as exc:
-            print(f"newswire dlq {args.dlq_command}: {exc}", file=sys.stderr)
-            return 1
-    return 2
+    if args.writes:
+        args.api_key = args.api_key or settings.resolved_api_key()
+        if not args.api_key:
+            parser.error("an API key is needed: --api-key or NEWSWIRE_API_KEY")
+    try:
+        return int(args.run(args))
+    except (GatewayError, DlqError) as exc:
+        print(f"{args.prog}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser(settings: CliSettings) -> argparse.ArgumentParser:
@@ -105,13 +84,14 @@ def _parser(settings: CliSettings) -> argparse.ArgumentParser:
     submit.add_argument("paths", nargs="+", type=Path, metavar="FILE.jsonl|DIR")
     submit.add_argument("--concurrency", type=int, default=8)
     submit.add_argument("--no-progress", action="store_true")
+    _runs(submit, _submit, writes=True)
 
     feeds = commands.add_parser(
         "feeds",
         help="register, list and remove the feeds ingest polls; OPML import and export",
         description="Manage the feeds ingest polls (/v1/feeds).",
     )
-    actions = feeds.add_subparsers(dest="feeds_command", required=True)
+    actions = feeds.add_subparsers(dest="action", required=True)
     import_ = actions.add_parser(
         "import",
         help="register every feed of an OPML file",
@@ -121,6 +101,7 @@ def _parser(settings: CliSettings) -> argparse.ArgumentParser:
     import_.add_argument("file", type=Path, metavar="FILE.opml")
     import_.add_argument("--concurrency", type=int, default=8)
     import_.add_argument("--no-progress", action="store_true")
+    _runs(import_, _feeds_import, writes=True)
     export = actions.add_parser(
         "export",
         help="write the registered feeds as OPML 2.0",
@@ -129,12 +110,14 @@ def _parser(settings: CliSettings) -> argparse.ArgumentParser:
     export.add_argument(
         "file", nargs="?", type=Path, metavar="FILE", help="where to write (default: stdout)"
     )
+    _runs(export, _feeds_export)
     listing = actions.add_parser(
         "list",
         help="the registered feeds and how polling them goes",
         description="A table of the registered feeds, oldest first; --json for the raw items.",
     )
     listing.add_argument("--json", action="store_true", help="print the gateway's items as JSON")
+    _runs(listing, _feeds_list)
     add = actions.add_parser(
         "add", help="register one feed", description="Register a feed, or update its title."
     )
@@ -146,10 +129,12 @@ def _parser(settings: CliSettings) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="fixed poll interval, 60 to 604800 (default: adapts to the feed)",
     )
+    _runs(add, _feeds_add, writes=True)
     remove = actions.add_parser(
         "remove", help="stop polling feeds", description="Stop polling feeds and forget them."
     )
     remove.add_argument("ids", nargs="+", metavar="ID")
+    _runs(remove, _feeds_remove, writes=True)
     _dlq_parser(commands)
     return parser
 
@@ -161,7 +146,7 @@ def _dlq_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         description="Each consuming service dead-letters what it cannot process to its own "
         "topic (<prefix><service>.dlq), with why in x-dlq-* headers. Needs Kafka: --bootstrap.",
     )
-    actions = dlq.add_subparsers(dest="dlq_command", required=True)
+    actions = dlq.add_subparsers(dest="action", required=True)
     listing = actions.add_parser(
         "list",
         help="one line per dead letter",
@@ -187,6 +172,7 @@ def _dlq_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="one JSON object per line, headers included (bytes that are not UTF-8 as "
         '{"base64": ...}); notes about empty or missing topics go to stderr',
     )
+    _runs(listing, _dlq_list)
     replay = actions.add_parser(
         "replay",
         help="publish dead letters again to the topic they came from",
@@ -211,6 +197,17 @@ def _dlq_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     replay.add_argument(
         "--dry-run", action="store_true", help="print what would be sent; send nothing"
     )
+    _runs(replay, _dlq_replay)
+
+
+def _runs(
+    parser: argparse.ArgumentParser,
+    run: Callable[[argparse.Namespace], int],
+    *,
+    writes: bool = False,
+) -> None:
+    """What the command runs; ``writes``: it needs an API key."""
+    parser.set_defaults(run=run, writes=writes, prog=parser.prog)
 
 
 def _positive(text: str) -> int:
@@ -230,12 +227,17 @@ def _offset(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _submit(args: argparse.Namespace, api_key: str) -> int:
+def _submit(args: argparse.Namespace) -> int:
+    return _post_all(args, submit_paths, args.paths)
+
+
+def _post_all(args: argparse.Namespace, post: Callable[..., Awaitable[Any]], items: Any) -> int:
+    """Post many things at once (submit, feeds import); print the summary."""
     summary = asyncio.run(
-        submit_paths(
-            args.paths,
+        post(
+            items,
             gateway_url=args.gateway,
-            api_key=api_key,
+            api_key=args.api_key,
             concurrency=args.concurrency,
             progress=not args.no_progress and sys.stderr.isatty(),
         )
@@ -244,7 +246,7 @@ def _submit(args: argparse.Namespace, api_key: str) -> int:
     return 0 if not summary.rejected else 1
 
 
-def _feeds_import(args: argparse.Namespace, api_key: str) -> int:
+def _feeds_import(args: argparse.Namespace) -> int:
     try:
         feeds = read_opml(args.file.read_bytes())
     except (OSError, OpmlError) as exc:
@@ -253,17 +255,7 @@ def _feeds_import(args: argparse.Namespace, api_key: str) -> int:
         return 2
     if not feeds:
         print(f"newswire feeds import: {args.file} lists no feeds (no xmlUrl)", file=sys.stderr)
-    summary = asyncio.run(
-        import_feeds(
-            feeds,
-            gateway_url=args.gateway,
-            api_key=api_key,
-            concurrency=args.concurrency,
-            progress=not args.no_progress and sys.stderr.isatty(),
-        )
-    )
-    print(summary.render())
-    return 0 if not summary.rejected else 1
+    return _post_all(args, import_feeds, feeds)
 
 
 def _feeds_export(args: argparse.Namespace) -> int:
@@ -287,12 +279,12 @@ def _feeds_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _feeds_add(args: argparse.Namespace, api_key: str) -> int:
+def _feeds_add(args: argparse.Namespace) -> int:
     feed, created = asyncio.run(
         add_feed(
             args.url,
             gateway_url=args.gateway,
-            api_key=api_key,
+            api_key=args.api_key,
             title=args.title,
             interval=args.interval,
         )
@@ -301,11 +293,11 @@ def _feeds_add(args: argparse.Namespace, api_key: str) -> int:
     return 0
 
 
-def _feeds_remove(args: argparse.Namespace, api_key: str) -> int:
+def _feeds_remove(args: argparse.Namespace) -> int:
     failed = 0
     for identifier in args.ids:
         try:
-            asyncio.run(remove_feed(identifier, gateway_url=args.gateway, api_key=api_key))
+            asyncio.run(remove_feed(identifier, gateway_url=args.gateway, api_key=args.api_key))
         except GatewayError as exc:
             print(f"newswire feeds remove: {identifier}: {exc.reason}", file=sys.stderr)
             failed += 1
@@ -398,7 +390,3 @@ def _feed_table(feeds: list[Feed]) -> str:
 
 def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -76,16 +76,8 @@ def read_opml(data: bytes) -> list[OpmlFeed]:
             title=title if title != url else None,
             html_url=attributes.get("htmlurl") or None,
         )
-        key = _dedup_key(url)
-        first = feeds.get(key)
-        if first is None:
-            feeds[key] = feed
-        else:
-            feeds[key] = OpmlFeed(
-                url=first.url,
-                title=first.title or feed.title,
-                html_url=first.html_url or feed.html_url,
-            )
+        first = feeds.setdefault(key := _dedup_key(url), feed)
+        feeds[key] = OpmlFeed(first.url, first.title or feed.title, first.html_url or feed.html_url)
     return list(feeds.values())
 
 

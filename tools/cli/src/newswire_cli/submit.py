@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from newswire_contracts import article_id, canonicalize_url
-from tqdm import tqdm
 
 from . import gateway
 from .records import Record, RecordError, read_records
@@ -26,15 +24,8 @@ class SubmitSummary:
     """(origin, reason) of every record the gateway or the reader refused."""
 
     def render(self) -> str:
-        lines = [f"accepted {len(self.accepted)}, rejected {len(self.rejected)}"]
-        if self.rejected:
-            reasons = Counter(reason for _, reason in self.rejected)
-            lines.append("rejected, by reason:")
-            for reason, count in reasons.most_common():
-                lines.append(f"  {count:5d}  {reason}")
-            lines.append("first rejected records:")
-            lines.extend(f"  {origin}: {reason}" for origin, reason in self.rejected[:10])
-        return "\n".join(lines)
+        head = f"accepted {len(self.accepted)}, rejected {len(self.rejected)}"
+        return "\n".join([head, *gateway.rejections(self.rejected, "records")])
 
 
 async def submit_paths(
@@ -55,26 +46,26 @@ async def submit_paths(
                 summary.rejected.append((item.origin, item.reason))
             else:
                 records.append(item)
-    limit = asyncio.Semaphore(concurrency)
-    bar = tqdm(total=len(records), unit="article", disable=not progress, desc="submitting")
     async with gateway.client(gateway_url, api_key, timeout) as client:
 
-        async def one(record: Record) -> None:
+        async def submit(record: Record) -> None:
             try:
-                async with limit:
-                    response = await gateway.request(
-                        client, "POST", "/v1/articles", json=record.body
-                    )
+                response = await gateway.request(client, "POST", "/v1/articles", json=record.body)
                 if response.status_code != 202:
                     raise gateway.refusal(response)
             except gateway.GatewayError as exc:
                 summary.rejected.append((record.origin, exc.reason))
             else:
                 summary.accepted.append(response.json()["id"])
-            bar.update(1)
 
-        await asyncio.gather(*(one(record) for record in records))
-    bar.close()
+        await gateway.for_each(
+            records,
+            submit,
+            concurrency=concurrency,
+            progress=progress,
+            unit="article",
+            desc="submitting",
+        )
     return summary
 
 

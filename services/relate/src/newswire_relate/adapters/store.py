@@ -83,7 +83,9 @@ class ArticleStore:
                 await self._articles.insert_one({"_id": article.id, **fields})
                 return SaveResult("created", article.version)
             except DuplicateKeyError:
-                current = await self._version_of(article.id)
+                current = await self._articles.find_one(
+                    {"_id": article.id}, projection={"version": 1, "content_hash": 1}
+                )
                 if current is None:
                     raise
             if current["version"] > article.version:
@@ -130,11 +132,6 @@ class ArticleStore:
         if document is None:
             return ""
         return str(document.get("summary") or document.get("text", "")[:1000])
-
-    async def _version_of(self, article_id: str) -> dict[str, Any] | None:
-        return await self._articles.find_one(
-            {"_id": article_id}, projection={"version": 1, "content_hash": 1}
-        )
 
 
 class StoryStore:
