@@ -16,8 +16,8 @@ news-cluster), scored against the gold events:
   key order's. And over ``orders`` canonical orders (another tie-break among equal times:
   ecbplus-dev has no times, so this is what the result can depend on).
 - P@5 of the related lists: a related article about the same event counts as right; articles
-  whose event has no other article are left out. The relation score is unchanged by this
-  engine and has no parameter learned on these corpora but news-cluster's earlier tuning.
+  whose event has no other article are left out. The relation score's settings are learned
+  by bench.tune_related (cross-validated P@5 in bench/results/tune-related.json).
 
 Scale (bench/relate_cost.py, each size and engine in a process of its own, the current code
 and the baseline commit's from its git worktree taking turns, ``relate_cost_repeats`` times up
@@ -54,9 +54,9 @@ class RelationsBenchSettings(BaseSettings):
 
     baseline: str = "3b69c39"
     """The commit whose engine the cost is compared with ("none": skip)."""
-    relate_sizes: list[int] = [10_000, 100_000]
-    """Stored articles to measure at. 1M is left out by default: the story pass holds about
-    9 KB an article (10 GB at 1M) and would take a quarter of an hour to load."""
+    relate_sizes: list[int] = [10_000, 100_000, 1_000_000]
+    """Stored articles to measure at (1M: about 5 GB and ten minutes to load for the current
+    engine)."""
     relate_orders: int = 5
     relate_cost_repeats: int = 3
     """Runs of each engine at each size up to 100k, taking turns; the least disturbed (lowest

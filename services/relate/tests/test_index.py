@@ -21,6 +21,7 @@ def features(n: int, rng: random.Random) -> Features:
         time=rng.uniform(0, 40 * DAY),
         terms={},
         entities={},
+        names={},
         keys=tuple(rng.sample(range(12), rng.randint(1, 5))),
         signature=np.zeros(4, dtype=np.uint32),
         title=f"Article {n}",

@@ -1,4 +1,5 @@
-"""What relate compares articles by: a term vector, weighted entities, index keys, a MinHash.
+"""What relate compares articles by: a term vector, weighted entities and the words of their
+names, index keys, a MinHash.
 
 Plain, deterministic functions of one enriched article, so every relate instance derives the
 same features from the same event.
@@ -13,15 +14,23 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 from datasketch import MinHash
 from newswire_contracts import ArticleEnriched
 from wordfreq import zipf_frequency
 
-__all__ = ["Features", "features_of", "stable_hash"]
+__all__ = ["SCALE", "Features", "entity_words", "features_of", "fixed_point", "stable_hash"]
 
-TERMS_KEPT = 60
+SCALE = 1 << 16
+"""Weights are fixed-point integers, SCALE being 1.0: the story pass adds and removes them
+exactly, and keeps the article's own vectors rather than a converted copy of each."""
+
+TERMS_KEPT = 100
+NUMBER_IDF = 7.0
+"""A number's fixed weight in place of an IDF (wordfreq has none for "6.1" or "2009"): two
+events of one kind are often told apart by their figures, dates and tolls."""
 KEY_ENTITIES = 6
 KEY_TERMS = 6
 MINHASH_PERMUTATIONS = 64
@@ -29,6 +38,8 @@ SHINGLE_WORDS = 5
 _MAX_WORDS = 3_000
 _COMMON_ZIPF = 5.5  # "said", "would", "people": no signal
 _WORD = re.compile(r"[^\W\d_]{3,}")
+_NUMBER = re.compile(r"\b\d[\d.,:]*\d\b|\b\d\b")
+K = TypeVar("K")
 _ENTITY_TYPES = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT"})
 
 
@@ -37,10 +48,13 @@ class Features:
     id: str
     time: float
     """Publication time (ingest time when unknown), seconds since the epoch."""
-    terms: dict[int, float]
-    """Term id -> weight; an L2-normalised TF-IDF vector over title, lead and body."""
+    terms: dict[int, int]
+    """Term id -> weight (fixed point); an L2-normalised TF-IDF vector over title, lead and
+    body, numbers included."""
     entities: dict[str, float]
     """"TYPE:name" -> salience."""
+    names: dict[str, int]
+    """The words of the entities' names (``entity_words``), unit norm, fixed point."""
     keys: tuple[int, ...]
     """What the candidate index files the article under: its top entities and terms."""
     signature: np.ndarray
@@ -56,7 +70,10 @@ def stable_hash(text: str) -> int:
     return zlib.crc32(text.encode()) & 0x7FFFFFFF
 
 
-def features_of(article: ArticleEnriched) -> Features:
+def features_of(
+    article: ArticleEnriched, *, terms_kept: int = TERMS_KEPT, number_idf: float = NUMBER_IDF
+) -> Features:
+    """The defaults are learned (bench/tune_related.py); the parameters are for relearning."""
     moment = article.published_at or article.ingested_at
     language = article.language or "en"
     words = [w.lower() for w in _WORD.findall(article.text)[:_MAX_WORDS]]
@@ -71,9 +88,14 @@ def features_of(article: ArticleEnriched) -> Features:
         idf = _idf(word, language)
         if idf > 0:
             weights[word] = (1 + math.log(n)) * idf
-    top = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:TERMS_KEPT]
+    words_ranked = sorted(weights.items(), key=lambda item: (-item[1], item[0]))
+    numbers = Counter(_NUMBER.findall(f"{article.title} {article.text[:20_000]}"))
+    for number, n in numbers.items():
+        if number_idf:
+            weights["#" + number] = (1 + math.log(n)) * number_idf
+    top = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:terms_kept]
     norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-    terms = {stable_hash(word): w / norm for word, w in top}
+    terms = fixed_point({stable_hash(word): w / norm for word, w in top})
     entities = {
         f"{e.type}:{e.name}": max(e.salience, 0.05)
         for e in article.entities
@@ -83,7 +105,8 @@ def features_of(article: ArticleEnriched) -> Features:
     keys = tuple(
         sorted(
             {stable_hash("e:" + name) for name, _ in key_entities}
-            | {stable_hash("t:" + word) for word, _ in top[:KEY_TERMS]}
+            # Words only: a number is a poor key ("2" files half the corpus together).
+            | {stable_hash("t:" + word) for word, _ in words_ranked[:KEY_TERMS]}
         )
     )
     return Features(
@@ -91,6 +114,7 @@ def features_of(article: ArticleEnriched) -> Features:
         time=moment.timestamp(),
         terms=terms,
         entities=entities,
+        names=fixed_point(entity_words(entities)),
         keys=keys,
         signature=_minhash(words),
         title=article.title,
@@ -98,6 +122,24 @@ def features_of(article: ArticleEnriched) -> Features:
         source=article.source,
         published_at=article.published_at,
     )
+
+
+def entity_words(entities: dict[str, float]) -> dict[str, float]:
+    """The words of the entities' names, each weighted by its entity's salience times the
+    word's rarity (wordfreq IDF, at least 1), unit norm: "Thompson" meets "Tony Thompson"."""
+    out: dict[str, float] = {}
+    for key, salience in entities.items():
+        for word in _WORD.findall(key.split(":", 1)[1]):
+            word = word.lower()
+            w = salience * max(_idf(word, "en"), 1.0)
+            if w > out.get(word, 0.0):
+                out[word] = w
+    norm = math.sqrt(sum(w * w for w in out.values())) or 1.0
+    return {k: w / norm for k, w in out.items()}
+
+
+def fixed_point(weights: dict[K, float]) -> dict[K, int]:
+    return {k: q for k, w in weights.items() if (q := round(w * SCALE))}
 
 
 def _minhash(words: list[str]) -> np.ndarray:

@@ -1,31 +1,38 @@
-"""How related two articles are: text, shared entities, and time apart; and whether one is
-a near-copy of the other."""
+"""How related two articles are: text, the names they share, and time apart; and whether one
+is a near-copy of the other."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
-from .features import Features
+from .features import SCALE, Features
 
 __all__ = ["Relation", "Weights", "relation_between"]
 
 DAY = 86_400.0
+K = TypeVar("K")
+_ONE = SCALE * SCALE  # the product of two fixed-point weights of 1
 
 
 @dataclass(frozen=True)
 class Weights:
     """Tuned on the labelled dev corpus (``make bench``, quality): see bench/relations.py."""
 
-    text: float = 0.8
-    """Share of the TF-IDF cosine in the similarity; entities have the rest."""
+    text: float = 0.9
+    """Share of the TF-IDF cosine in the similarity; the cosine of the entities' name words
+    has the rest (learned with bench/relations.py on both dev corpora)."""
     decay_days: float = 7.0
     """Time apart that takes the similarity down to about 60 % (exp(-1/2))."""
     related_min: float = 0.05
     duplicate_min: float = 0.6
     """Estimated Jaccard of 5-word shingles above which two texts are one text."""
+    copy_text_min: float = 0.3
+    """TF-IDF cosine below which two texts are never near-copies (a near-copy shares most of
+    its words), so most pairs skip the MinHash comparison."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,22 +44,22 @@ class Relation:
 
 def relation_between(a: Features, b: Features, weights: Weights) -> Relation:
     """Symmetric: the same relation whichever article comes first."""
-    text = _dot(a.terms, b.terms)
-    shared = {k: min(a.entities[k], b.entities[k]) for k in a.entities.keys() & b.entities.keys()}
-    overlap = sum(shared.values())
-    # Weighted Jaccard: the shared weight over the union's; max(x, y) = x + y - min(x, y),
-    # so the union's weight comes from the two totals without walking the union.
-    union = sum(a.entities.values()) + sum(b.entities.values()) - overlap
-    entity = overlap / union if union > 0 else 0.0
-    similarity = weights.text * text + (1 - weights.text) * entity
+    text = _dot(a.terms, b.terms) / _ONE
+    similarity = weights.text * text + (1 - weights.text) * _dot(a.names, b.names) / _ONE
     apart = abs(a.time - b.time) / DAY
     score = similarity * math.exp(-apart / (2 * weights.decay_days))
     # The share of equal MinHash values (as np.mean gives it, without its overhead).
-    same = int(np.count_nonzero(a.signature == b.signature))
-    duplicate = same / len(a.signature) >= weights.duplicate_min
+    duplicate = (
+        text >= weights.copy_text_min
+        and int(np.count_nonzero(a.signature == b.signature)) / len(a.signature)
+        >= weights.duplicate_min
+    )
     score = round(min(1.0, max(0.0, 1.0 if duplicate else score)), 4)
     names: list[str] = []
     if duplicate or score >= weights.related_min:  # weaker relations are never shown
+        shared = {
+            k: min(a.entities[k], b.entities[k]) for k in a.entities.keys() & b.entities.keys()
+        }
         names = sorted(shared, key=lambda k: (-shared[k], k))[:5]
     return Relation(
         score=score,
@@ -61,9 +68,9 @@ def relation_between(a: Features, b: Features, weights: Weights) -> Relation:
     )
 
 
-def _dot(a: dict[int, float], b: dict[int, float]) -> float:
+def _dot(a: dict[K, int], b: dict[K, int]) -> int:
     if len(a) > len(b):
         a, b = b, a
     get = b.get
     # A list, not a generator: the same additions in the same order, faster in CPython.
-    return sum([weight * get(term, 0.0) for term, weight in a.items()])
+    return sum([weight * get(term, 0) for term, weight in a.items()])

@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import bisect
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .features import Features, _idf
+from .features import Features, fixed_point
 from .story_tuning import TUNED
 
 __all__ = [
@@ -46,14 +45,11 @@ __all__ = [
     "StoryArticle",
     "StoryClusterer",
     "StoryParams",
-    "entity_words",
     "norm2",
-    "quantize",
     "story_article",
 ]
 
 DAY = 86_400.0
-SCALE = 1 << 16  # fixed point for term and entity weights
 
 K = TypeVar("K")
 
@@ -126,42 +122,15 @@ class StoryArticle:
     tokens_norm2: int = 0
 
 
-def quantize(weights: dict[K, float], scale: int = SCALE) -> dict[K, int]:
-    out = {}
-    for k, w in weights.items():
-        q = round(w * scale)
-        if q:
-            out[k] = q
-    return out
-
-
 def norm2(v: dict[K, int]) -> int:
     return sum(w * w for w in v.values())
-
-
-_NAME_WORD = re.compile(r"[^\W\d_]{3,}")
-
-
-def entity_words(entities: dict[str, float]) -> dict[str, float]:
-    """The words of the entities' names, each weighted by its entity's salience times the
-    word's rarity (wordfreq IDF, at least 1), unit norm: "Thompson" meets "Tony Thompson"."""
-    out: dict[str, float] = {}
-    for key, salience in entities.items():
-        for word in _NAME_WORD.findall(key.split(":", 1)[1]):
-            word = word.lower()
-            w = salience * max(_idf(word, "en"), 1.0)
-            if w > out.get(word, 0.0):
-                out[word] = w
-    norm = math.sqrt(sum(w * w for w in out.values())) or 1.0
-    return {k: w / norm for k, w in out.items()}
 
 
 def story_article(f: Features, *, entities: bool = False) -> StoryArticle:
     """The story pass's view of an article (its time only when it was published with one);
     its typed entities only when they weigh (``StoryParams.entities``): memory."""
-    terms = quantize(f.terms)
-    typed = quantize(f.entities) if entities else {}
-    tokens = quantize(entity_words(f.entities))
+    terms, tokens = f.terms, f.names  # shared, not copied: memory
+    typed = fixed_point(f.entities) if entities else {}
     return StoryArticle(
         id=f.id,
         key=(f.time, f.id),
