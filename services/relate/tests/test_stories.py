@@ -260,6 +260,23 @@ def test_a_story_has_a_representative_title_its_names_and_a_timeline() -> None:
     assert document.article_count == len(story.article_ids)
 
 
+def test_a_story_event_tells_subscribers_what_the_story_page_shows() -> None:
+    from newswire_relate.domain.documents import story_document, story_event
+
+    chile, sulawesi, bridge = quakes()
+    relator = built([*chile, *sulawesi, bridge])
+    story = relator.story(chile[0].id)
+    assert story is not None
+    document = story_document(relator, story, T0, "Valparaiso shook at dawn.")
+    event = story_event(document, story.article_ids)
+    assert event.title == document.title
+    assert event.summary == "Valparaiso shook at dawn."
+    assert event.people == ("Gabriel Boric",)
+    assert event.places[:2] == ("Chile", "Valparaiso")
+    assert event.organisations == ()
+    assert event.article_ids == story.article_ids
+
+
 def test_a_related_list_says_which_entries_are_in_the_same_story() -> None:
     chile, sulawesi, bridge = quakes()
     relator = built([*chile, *sulawesi, bridge])

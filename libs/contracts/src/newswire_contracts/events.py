@@ -324,8 +324,16 @@ class StoryUpdated(Event):
     topic: ClassVar[str] = topics.STORIES_UPDATED
 
     id: StoryId
-    title: Title
+    title: Title = Field(description="Its most representative headline.")
+    summary: str = Field(
+        default="", max_length=1_000, description="A short summary: the representative article's."
+    )
     entities: tuple[str, ...] = Field(default=(), max_length=50)
+    people: tuple[str, ...] = Field(default=(), max_length=50, description="Its top people.")
+    places: tuple[str, ...] = Field(default=(), max_length=50, description="Its top places.")
+    organisations: tuple[str, ...] = Field(
+        default=(), max_length=50, description="Its top organisations."
+    )
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     article_count: int = Field(ge=0)

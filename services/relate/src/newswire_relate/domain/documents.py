@@ -85,7 +85,11 @@ def story_event(story: StoredStory, article_ids: tuple[str, ...]) -> StoryUpdate
     return StoryUpdated(
         id=story.id,
         title=story.title,
+        summary=story.summary,
         entities=story.entities[:50],
+        people=story.people[:50],
+        places=story.places[:50],
+        organisations=story.organisations[:50],
         first_seen=story.first_seen,
         last_seen=story.last_seen,
         article_count=story.article_count,
