@@ -55,8 +55,8 @@ class RelationsBenchSettings(BaseSettings):
     baseline: str = "3b69c39"
     """The commit whose engine the cost is compared with ("none": skip)."""
     relate_sizes: list[int] = [10_000, 100_000, 1_000_000]
-    """Stored articles to measure at (1M: about 5 GB and ten minutes to load for the current
-    engine)."""
+    """Stored articles to measure at (1M: about 2 GB and 20 minutes to load for the current
+    engine, whose load places every article in its story)."""
     relate_orders: int = 5
     relate_cost_repeats: int = 3
     """Runs of each engine at each size up to 100k, taking turns; the least disturbed (lowest
