@@ -7,7 +7,7 @@ baseline commit's, from its git worktree, one after the other at each size), so 
 nothing but what every relate since the domain/ layout has. The corpus is generated from the
 dev articles' features: each generated article takes the terms and entities of one dev
 article, a random MinHash (nothing is a false near-copy) and a time at a steady PER_DAY a
-day. It is loaded without relating (every article in a story of its own), taken out of the
+day. It is loaded without relating (stories found by key only), taken out of the
 garbage collector's full passes as the service does after its start-up replay, then TIMED
 new articles at the end of the timeline are related and timed one by one. Prints JSON.
 """

@@ -109,8 +109,8 @@ class Relator:
         return changes
 
     def load(self, features: Features) -> None:
-        """File an article without relating it (for building large benchmark corpora); it
-        gets a story of its own, which later articles can join."""
+        """File an article without relating it (for building large benchmark corpora); its
+        story is decided from the older stories its keys find (none from relations)."""
         slot, new = self.index.add(features)
         if new:
             self.graph.add(slot, [], related_min=self.weights.related_min)
