@@ -5,26 +5,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
-from .features import SCALE, Features
+from .features import SCALE, Features, dot
 
 __all__ = ["Relation", "Weights", "relation_between"]
 
 DAY = 86_400.0
-K = TypeVar("K")
 _ONE = SCALE * SCALE  # the product of two fixed-point weights of 1
 
 
 @dataclass(frozen=True)
 class Weights:
-    """Tuned on the labelled dev corpus (``make bench``, quality): see bench/relations.py."""
+    """Learned on the two dev corpora: see bench/tune_related.py."""
 
     text: float = 0.9
     """Share of the TF-IDF cosine in the similarity; the cosine of the entities' name words
-    has the rest (learned with bench/relations.py on both dev corpora)."""
+    has the rest."""
     decay_days: float = 7.0
     """Time apart that takes the similarity down to about 60 % (exp(-1/2))."""
     related_min: float = 0.05
@@ -44,8 +42,8 @@ class Relation:
 
 def relation_between(a: Features, b: Features, weights: Weights) -> Relation:
     """Symmetric: the same relation whichever article comes first."""
-    text = _dot(a.terms, b.terms) / _ONE
-    similarity = weights.text * text + (1 - weights.text) * _dot(a.names, b.names) / _ONE
+    text = dot(a.terms, b.terms) / _ONE
+    similarity = weights.text * text + (1 - weights.text) * dot(a.names, b.names) / _ONE
     apart = abs(a.time - b.time) / DAY
     score = similarity * math.exp(-apart / (2 * weights.decay_days))
     # The share of equal MinHash values (as np.mean gives it, without its overhead).
@@ -66,11 +64,3 @@ def relation_between(a: Features, b: Features, weights: Weights) -> Relation:
         duplicate=duplicate,
         shared_entities=tuple(name.split(":", 1)[1] for name in names),
     )
-
-
-def _dot(a: dict[K, int], b: dict[K, int]) -> int:
-    if len(a) > len(b):
-        a, b = b, a
-    get = b.get
-    # A list, not a generator: the same additions in the same order, faster in CPython.
-    return sum([weight * get(term, 0) for term, weight in a.items()])

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .features import Features, fixed_point
+from .features import Features, dot, fixed_point
 from .story_tuning import TUNED
 
 __all__ = [
@@ -231,10 +231,7 @@ def _add(into: dict[K, int], vector: dict[K, int], sign: int) -> int:
 def _cos(a: dict[K, int], a2: int, b: dict[K, int], b2: int) -> float:
     if not a2 or not b2:
         return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    get = b.get
-    return sum([w * get(k, 0) for k, w in a.items()]) / math.sqrt(a2 * b2)
+    return dot(a, b) / math.sqrt(a2 * b2)
 
 
 def _gap_days(times: list[float], lo: float, hi: float) -> float:
