@@ -128,16 +128,23 @@ def cv_components(preps: dict[str, tune_stories.Prepared]) -> dict[str, Any]:
     return out
 
 
-def p_at_5(relator: Relator, corpus: corpora.Corpus) -> float:
+def precisions_at_5(relator: Relator, corpus: corpora.Corpus) -> list[float | None]:
+    """Each article's P@5 (None where its event has no other article)."""
     sizes = Counter(corpus.label.values())
-    precisions = []
+    out: list[float | None] = []
     for a in corpus.articles:
         others = sizes[corpus.label[a.id]] - 1
         if others:
             top = relator.related(a.id, 5)
             right = sum(corpus.label[r.id] == corpus.label[a.id] for r in top)
-            precisions.append(right / min(5, others))
-    return statistics.mean(precisions)
+            out.append(right / min(5, others))
+        else:
+            out.append(None)
+    return out
+
+
+def p_at_5(relator: Relator, corpus: corpora.Corpus) -> float:
+    return statistics.mean(p for p in precisions_at_5(relator, corpus) if p is not None)
 
 
 def fed(corpus: corpora.Corpus, order: list[Any]) -> tuple[Relator, dict[str, str]]:

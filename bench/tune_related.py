@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections import Counter
 from statistics import mean
 from typing import Any
 
@@ -29,7 +28,7 @@ from newswire_relate.domain.features import NUMBER_IDF, TERMS_KEPT, features_of
 from newswire_relate.domain.relator import Relator
 from newswire_relate.domain.scoring import Weights
 
-from . import corpora, tune_stories
+from . import corpora, relations, tune_stories
 
 REPORT = tune_stories.ROOT / "bench" / "results" / "tune-related.json"
 GRID: dict[str, list[Any]] = {
@@ -41,21 +40,14 @@ DEFAULT = {"terms_kept": TERMS_KEPT, "number_idf": NUMBER_IDF, "text": Weights()
 
 
 def precisions(corpus: corpora.Corpus, setting: dict[str, Any]) -> list[float | None]:
-    """Each article's P@5 (None where its event has no other article)."""
+    """Each article's P@5 with this setting."""
     relator = Relator(Weights(text=setting["text"]))
     for article in corpus.articles:
         features = features_of(
             article, terms_kept=setting["terms_kept"], number_idf=setting["number_idf"]
         )
         relator.add_features(features, defer_stories=True)
-    sizes = Counter(corpus.label.values())
-    out: list[float | None] = []
-    for a in corpus.articles:
-        others = sizes[corpus.label[a.id]] - 1
-        top = relator.related(a.id, 5) if others else ()
-        right = sum(corpus.label[r.id] == corpus.label[a.id] for r in top)
-        out.append(right / min(5, others) if others else None)
-    return out
+    return relations.precisions_at_5(relator, corpus)
 
 
 def main() -> None:
