@@ -3,8 +3,8 @@
 from typing import ClassVar
 
 import pytest
-from newswire_platform import CommaList, StoreSettings, create_broker, split_commas
-from pydantic import Field, ValidationError, field_validator
+from newswire_platform import CommaList, StoreSettings, create_broker
+from pydantic import Field, ValidationError
 
 pytestmark = pytest.mark.unit
 
@@ -13,11 +13,6 @@ class ExampleSettings(StoreSettings):
     service_name: ClassVar[str] = "example"
     example_port: int = 9999
     hosts: CommaList = Field(default_factory=list)
-    _split = field_validator("hosts", mode="before")(split_commas)
-
-    @property
-    def http_port(self) -> int:
-        return self.example_port
 
 
 def test_defaults_point_at_the_local_stack(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
-from newswire_platform import CommaList, StoreSettings, split_commas
-from pydantic import Field, field_validator
+from newswire_platform import CommaList, StoreSettings
+from pydantic import Field
 
 __all__ = ["DevstackSettings", "repo_root"]
 
@@ -65,8 +65,6 @@ class DevstackSettings(StoreSettings):
     start_timeout_seconds: float = Field(
         default=180.0, description="How long one component may take to start."
     )
-
-    _split = field_validator("api_keys", mode="before")(split_commas)
 
     @property
     def http_port(self) -> int:

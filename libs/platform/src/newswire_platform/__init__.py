@@ -22,7 +22,7 @@ from .mongo import (
     wait_for_mongo,
 )
 from .service import ConsumerParts, consumer_parts, consumer_service, run, serve
-from .settings import CommaList, KafkaServers, ServiceSettings, StoreSettings, split_commas
+from .settings import CommaList, KafkaServers, ServiceSettings, StoreSettings
 
 __all__ = [
     "CommaList",
@@ -54,7 +54,6 @@ __all__ = [
     "ping_mongo",
     "run",
     "serve",
-    "split_commas",
     "store_errors",
     "wait_for_mongo",
 ]

@@ -7,11 +7,11 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AliasChoices, BeforeValidator, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["CommaList", "KafkaServers", "ServiceSettings", "StoreSettings", "split_commas"]
+__all__ = ["CommaList", "KafkaServers", "ServiceSettings", "StoreSettings"]
 
 
-def split_commas(value: object) -> object:
-    """Validator helper: 'a, b,,c' -> ['a', 'b', 'c']; lists pass through."""
+def _split_commas(value: object) -> object:
+    """Validator: 'a, b,,c' -> ['a', 'b', 'c']; lists pass through."""
     return _commas(value) if isinstance(value, str) else value
 
 
@@ -19,7 +19,7 @@ def _commas(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_commas)]
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split_commas)]
 """A list read from one comma-separated environment variable."""
 
 KafkaServers = Annotated[
