@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from newswire_contracts import ArticleEnriched, EventMeta, article_id, cloudevents
 from newswire_platform import DeadLetterPolicy, Decoded
 from newswire_relate.adapters.store import SaveResult
 from newswire_relate.domain.relator import Relator
 from newswire_relate.handlers import RelateDependencies, coalesce, on_batch
-from newswire_relate.refresh import RelateRefresh
+from newswire_relate.refresh import RefreshOwnership, RelateRefresh
 
 pytestmark = pytest.mark.unit
 
@@ -146,3 +146,92 @@ async def test_refreshes_asked_by_several_articles_of_a_batch_are_published_once
     assert len(refreshes) == len(set(refreshes)), refreshes
     # Asked for after both articles were stored, not between them.
     assert fake.calls.index(f"save {second.id}") < fake.calls.index(refreshes[0])
+
+
+class Stories:
+    """The story store, recording into the same calls."""
+
+    def __init__(self, fake: Fakes) -> None:
+        self.fake = fake
+
+    async def save(self, story: Any) -> bool:
+        self.fake.calls.append(f"save story {story.id}")
+        return True
+
+    async def get(self, story_id: str) -> None:
+        return None
+
+
+class Summaries(Fakes):
+    async def summary_of(self, article_id: str) -> str:
+        return ""
+
+
+async def owning(*partitions: int, count: int = 3) -> RefreshOwnership:
+    owner = RefreshOwnership("relate.refresh")
+    owner.set_partition_count(count)
+    await owner.on_partitions_assigned(
+        {TopicPartition("relate.refresh", p) for p in partitions}
+        | {TopicPartition("articles.enriched", p) for p in range(count)}
+    )
+    return owner
+
+
+def relate_deps(fake: Fakes, owner: RefreshOwnership, *articles: ArticleEnriched) -> Any:
+    relator = Relator()
+    for article in articles:
+        relator.add(article)
+    policy = DeadLetterPolicy("relate", "relate.dlq", fake)  # type: ignore[arg-type]
+    return RelateDependencies(
+        relator,
+        fake,
+        fake,
+        Stories(fake),
+        fake,
+        policy,
+        "articles.enriched",
+        owner=owner,  # type: ignore[arg-type]
+    )
+
+
+async def test_refreshes_that_would_come_back_here_are_done_in_the_batch() -> None:
+    older, newer = enriched(1), enriched(2)
+    fake = Summaries()
+    deps = relate_deps(fake, await owning(0, 1, 2), older, newer)
+    await on_batch([record("articles.enriched", 0, newer)], deps)
+    assert fake.calls == [
+        "catch up",
+        "settle stories",
+        f"save {newer.id}",
+        f"publish relations {newer.id}",
+        f"update {older.id}",  # no request through the topic: this instance owns them all
+        f"publish relations {older.id}",
+        f"save story {older.id}",
+        f"publish relations {older.id}",  # the story's update, keyed by its id
+    ]
+
+
+async def test_refreshes_of_partitions_owned_elsewhere_are_asked_for() -> None:
+    older, newer = enriched(1), enriched(2)
+    mine = await owning(0, 1, 2)
+    assert mine.owns(older.id)
+    theirs = {p for p in range(3) if not (await owning(p)).owns(older.id)}
+    fake = Summaries()
+    deps = relate_deps(fake, await owning(*theirs), older, newer)
+    await on_batch([record("articles.enriched", 0, newer)], deps)
+    assert f"publish article {older.id}" in fake.calls
+    assert f"update {older.id}" not in fake.calls
+
+
+async def test_a_refresh_failing_here_is_asked_for_instead() -> None:
+    older, newer = enriched(1), enriched(2)
+
+    class Failing(Summaries):
+        async def update_relations(self, article_id: str, *_: Any, now: datetime) -> int:
+            raise RuntimeError("store went away")
+
+    fake = Failing()
+    deps = relate_deps(fake, await owning(0, 1, 2), older, newer)
+    await on_batch([record("articles.enriched", 0, newer)], deps)
+    assert f"publish article {older.id}" in fake.calls, "retried through the topic"
+    assert f"save story {older.id}" in fake.calls, "the story was still refreshed here"

@@ -186,6 +186,7 @@ def batch_event_subscriber(
     max_records: int,
     batch_timeout_ms: int = 100,
     max_partition_fetch_bytes: int = 1024 * 1024,
+    listener: Any = None,
 ) -> Any:
     """Like event_subscriber, for handlers that take up to ``max_records`` messages at once.
 
@@ -201,6 +202,7 @@ def batch_event_subscriber(
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,
         max_partition_fetch_bytes=max_partition_fetch_bytes,
+        listener=listener,
         **_group_member(settings, model, description),
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -28,7 +28,7 @@ from .adapters.store import ArticleStore, StoryStore
 from .domain.documents import related_event, relations_of, story_document, story_event
 from .domain.relator import Relator
 from .index_reader import IndexReader
-from .refresh import RelateRefresh
+from .refresh import RefreshOwnership, RelateRefresh
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ class RelateDependencies:
     enriched_topic: str
     """The deployed name of ``articles.enriched``; every other record is a refresh request."""
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    owner: RefreshOwnership = field(default_factory=lambda: RefreshOwnership(""))
+    """Which refresh requests would come back to this instance (done here at once)."""
 
 
 async def on_batch(records: Sequence[ConsumerRecord[Any, Any]], deps: RelateDependencies) -> None:
@@ -91,16 +93,34 @@ async def on_articles_enriched(
             failed += await _attempt(work, item.record, deps)
     # Before the batch is committed: a crash before this point redelivers the articles,
     # and storing them again asks for the same refreshes.
+    asks = [
+        (request, event_id)
+        for request, event_id in refreshes.values()
+        if not await _refreshed_here(request, event_id, deps)
+    ]
     try:
         await asyncio.gather(
-            *(
-                deps.publisher.publish(request, event_id=event_id)
-                for request, event_id in refreshes.values()
-            )
+            *(deps.publisher.publish(request, event_id=event_id) for request, event_id in asks)
         )
     except KafkaError as exc:
         raise TransientError(f"refresh requests not published: {exc!r}") from exc
     return failed
+
+
+async def _refreshed_here(request: RelateRefresh, event_id: str, deps: RelateDependencies) -> bool:
+    """Do a refresh whose request would come back to this instance; False when it is
+    another's, or failed here (then the request is published, and retried and dead-lettered
+    the usual way)."""
+    if not deps.owner.owns(request.key()):
+        return False
+    handle = refresh_article if request.kind == "article" else refresh_story
+    with log_context(event_id=event_id, **{f"{request.kind}_id": request.id}):
+        try:
+            await handle(request.id, event_id, deps)
+        except Exception:
+            log.warning("refresh failed here; asking through the topic", exc_info=True)
+            return False
+    return True
 
 
 async def on_refresh(batch: list[Decoded[RelateRefresh]], deps: RelateDependencies) -> Failed:

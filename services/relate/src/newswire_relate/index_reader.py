@@ -71,6 +71,9 @@ class IndexReader:
                 await self._task
         await self._reader.stop()
 
+    async def partition_count(self, topic: str) -> int:
+        return len(await self._reader.partitions(topic))
+
     def indexed_at_start(self, partition: int, offset: int) -> bool:
         """Whether this record was in the topic when the reader started, hence indexed in the
         start-up replay, in an order across partitions that may differ from the order in

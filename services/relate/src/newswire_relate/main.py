@@ -18,7 +18,7 @@ from .adapters.store import ArticleStore, StoryStore
 from .config import RelateSettings
 from .domain.relator import Relator
 from .index_reader import IndexReader
-from .refresh import REFRESH_TOPIC, RelateRefresh
+from .refresh import REFRESH_TOPIC, RefreshOwnership, RelateRefresh
 
 
 def build_app(settings: RelateSettings) -> AsgiFastStream:
@@ -40,6 +40,7 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
             "story's id is its earliest article's id.",
         },
     )
+    owner = RefreshOwnership(settings.topic(REFRESH_TOPIC))
     deps = handlers.RelateDependencies(
         relator=relator,
         reader=reader,
@@ -48,6 +49,7 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
         publisher=parts.publisher,
         dead_letters=parts.policy,
         enriched_topic=settings.topic(ArticleEnriched.topic),
+        owner=owner,
     )
 
     # One subscriber for both topics: the group gives an instance the same partitions of
@@ -62,10 +64,14 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
         # Small fetches per partition, so that a backlog of (small) refresh requests cannot
         # fill the buffer ahead of new articles: both topics' partitions take turns.
         max_partition_fetch_bytes=64 * 1024,
+        listener=owner,
     )
     async def on_batch(message: KafkaMessage) -> None:
         records = message.raw_message
         await handlers.on_batch(records if isinstance(records, tuple) else (records,), deps)
+
+    async def count_refresh_partitions() -> None:
+        owner.set_partition_count(await reader.partition_count(settings.topic(REFRESH_TOPIC)))
 
     async def index_ready() -> bool:
         return reader.ready.is_set()
@@ -75,7 +81,7 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
         parts,
         topics=[topics.ARTICLES_ENRICHED, REFRESH_TOPIC],
         store=client,
-        on_startup=[reader.start],
+        on_startup=[reader.start, count_refresh_partitions],
         on_shutdown=[reader.stop],
         checks={"index": index_ready},
         title="Newswire relate",

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 from newswire_contracts.events import Event
 from pydantic import AwareDatetime, Field
 
-__all__ = ["REFRESH_TOPIC", "RelateRefresh"]
+__all__ = ["REFRESH_TOPIC", "RefreshOwnership", "RelateRefresh"]
 
 REFRESH_TOPIC = "relate.refresh"
 
@@ -30,3 +32,37 @@ class RelateRefresh(Event):
 
     def key(self) -> str:
         return self.id
+
+
+class RefreshOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Which partitions of ``relate.refresh`` this instance's group member holds right now.
+
+    A request whose key lands in one of them would come back to this instance: it is done at
+    once instead, in the batch that asked for it and before that batch is committed, which
+    saves the round trip through the broker (about four and a half requests an article) with
+    the same at-least-once guarantee. Until the partition count is known, or with no
+    partitions assigned, nothing is owned and every request goes through the topic.
+    """
+
+    def __init__(self, topic: str) -> None:
+        self._topic = topic
+        self._owned: set[int] = set()
+        self._partitions: list[int] = []
+
+    def set_partition_count(self, count: int) -> None:
+        self._partitions = list(range(count))
+
+    def owns(self, key: str) -> bool:
+        if not self._owned or not self._partitions:
+            return False
+        # The producer's own choice: murmur2 of the key's bytes over all partitions.
+        return _PARTITIONER(key.encode(), self._partitions, self._partitions) in self._owned
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._owned -= {tp.partition for tp in revoked if tp.topic == self._topic}
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._owned |= {tp.partition for tp in assigned if tp.topic == self._topic}
+
+
+_PARTITIONER = DefaultPartitioner()
