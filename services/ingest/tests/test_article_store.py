@@ -20,7 +20,7 @@ from newswire_ingest.adapters.article_store import ArticleVersions
 from newswire_ingest.adapters.publishing import ArticleSink
 from newswire_ingest.domain.articles import build_article
 from newswire_ingest.domain.versions import Basis, VersionRecord
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 
 pytestmark = pytest.mark.integration
 
@@ -215,3 +215,40 @@ async def test_a_poll_and_a_submission_of_the_same_article_at_once_publish_it_on
     )
     assert sorted(o.outcome for o in offers) == ["new", "unchanged", "unchanged", "unchanged"]
     assert [e.version for e, _ in publisher.published] == [1]
+
+
+class CommandNames(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_new_article_costs_four_store_commands_and_a_repeat_changes_nothing(
+    scratch_database, infrastructure
+) -> None:  # type: ignore[no-untyped-def]
+    commands = CommandNames()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        infrastructure.mongodb_url, tz_aware=True, event_listeners=[commands]
+    )
+    try:
+        database = client[scratch_database.name]
+        await database.command("ping")
+        commands.names.clear()
+        publisher = RecordingPublisher()
+        first = await sink(database, publisher).offer(article(), Basis.submission())
+        assert first.outcome == "new"
+        # Head read, claim, claim marked published, head moved on.
+        assert commands.names == ["find", "insert", "update", "update"]
+        again = await sink(database, publisher).offer(article(), Basis.submission())
+        assert again.outcome == "unchanged"
+        assert [e.version for e, _ in publisher.published] == [1]
+    finally:
+        await client.close()

@@ -54,16 +54,24 @@ class ArticleVersions:
         self._versions = database[VERSIONS_COLLECTION]
 
     async def latest(
-        self, article_id: str, *, from_version: int | None = None
+        self, article_id: str, *, from_version: int | None = None, optimistic: bool = False
     ) -> VersionRecord | None:
         """The latest version claimed (published or not), probing upwards from
         ``from_version`` (a version known to exist, or 0 when none was a moment ago), else
-        from the head."""
+        from the head.
+
+        ``optimistic``: without a head, answer None at once. A claim not yet published has no
+        head, so this is for a writer that is about to claim: its insert of version 1 fails
+        if there is one, and it then looks again from there. A new article (the common
+        case) costs one read fewer.
+        """
         start = from_version
         legacy: VersionRecord | None = None
         if start is None:
             with store_errors():
                 head = await self._heads.find_one({"_id": article_id})
+            if head is None and optimistic:
+                return None
             start = head.get("version", 0) if head else 0
             if head and "content_hash" in head and "claimed_at" not in head:
                 legacy = VersionRecord(

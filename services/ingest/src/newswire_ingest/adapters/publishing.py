@@ -85,7 +85,8 @@ class ArticleSink:
         waited = 0.0
         hint = known_version
         for _ in range(MAX_ROUNDS):
-            latest = await self._versions.latest(article.id, from_version=hint)
+            # Optimistic until a claim fails: then ``hint`` is set and the look is thorough.
+            latest = await self._versions.latest(article.id, from_version=hint, optimistic=True)
             now = self._clock()
             decision = decide(latest, candidate, basis, now=now, lease=self._lease)
             if decision.action == "publish":
