@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from newswire_contracts import ArticleEnriched, RelatedArticle, article_id
-from newswire_relate.adapters.store import ArticleStore
+from newswire_contracts.readmodel import StoredStory
+from newswire_relate.adapters.store import ArticleStore, StoryStore
 from newswire_relate.domain.documents import Relations
 
 pytestmark = pytest.mark.integration
@@ -103,3 +104,30 @@ async def test_newer_versions_replace_and_older_ones_are_ignored(store) -> None:
     assert document is not None
     assert document["version"] == 3
     assert document["text"] == "Text two."
+
+
+def story(count: int, updated_at: datetime) -> StoredStory:
+    return StoredStory(
+        id="a" * 32,
+        title="Crane delivered",
+        first_seen=NOW,
+        last_seen=NOW + timedelta(hours=count),
+        article_count=count,
+        updated_at=updated_at,
+    )
+
+
+async def test_a_story_is_rewritten_only_when_it_changes(scratch_database) -> None:  # type: ignore[no-untyped-def]
+    stories = StoryStore(scratch_database)
+    collection = scratch_database["stories"]
+    assert await stories.save(story(1, NOW))
+    assert await stories.save(story(2, NOW + timedelta(minutes=1)))
+    stored = await stories.get("a" * 32)
+    assert stored is not None
+    assert stored.article_count == 2
+
+    assert not await stories.save(story(2, NOW + timedelta(minutes=5))), "nothing changed"
+    stored = await stories.get("a" * 32)
+    assert stored is not None
+    assert stored.updated_at == NOW + timedelta(minutes=1), "nor did its time"
+    assert await collection.count_documents({}) == 1

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
@@ -31,6 +31,7 @@ from .index_reader import IndexReader
 from .refresh import RefreshOwnership, RelateRefresh
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Failed = list[tuple[ConsumerRecord[Any, Any], BaseException, int]]
 """Records for the dead-letter topic, with the error and the attempts made."""
@@ -93,11 +94,11 @@ async def on_articles_enriched(
             failed += await _attempt(work, item.record, deps)
     # Before the batch is committed: a crash before this point redelivers the articles,
     # and storing them again asks for the same refreshes.
-    asks = [
-        (request, event_id)
-        for request, event_id in refreshes.values()
-        if not await _refreshed_here(request, event_id, deps)
-    ]
+    # Side by side: each is its own document, and their events then share produce requests.
+    here = [item for item in refreshes.values() if deps.owner.owns(item[0].key())]
+    done = await _side_by_side(_refreshed_here(*item, deps) for item in here)
+    asks = [item for item in refreshes.values() if not deps.owner.owns(item[0].key())]
+    asks += [item for item, ok in zip(here, done, strict=True) if not ok]
     try:
         await asyncio.gather(
             *(deps.publisher.publish(request, event_id=event_id) for request, event_id in asks)
@@ -108,18 +109,13 @@ async def on_articles_enriched(
 
 
 async def _refreshed_here(request: RelateRefresh, event_id: str, deps: RelateDependencies) -> bool:
-    """Do a refresh whose request would come back to this instance; False when it is
-    another's, or failed here (then the request is published, and retried and dead-lettered
-    the usual way)."""
-    if not deps.owner.owns(request.key()):
+    """Do a refresh whose request would come back to this instance; False when it failed
+    here (then the request is published, and retried and dead-lettered the usual way)."""
+    try:
+        await refresh(request, event_id, deps)
+    except Exception:
+        log.warning("refresh failed here; asking through the topic", exc_info=True)
         return False
-    handle = refresh_article if request.kind == "article" else refresh_story
-    with log_context(event_id=event_id, **{f"{request.kind}_id": request.id}):
-        try:
-            await handle(request.id, event_id, deps)
-        except Exception:
-            log.warning("refresh failed here; asking through the topic", exc_info=True)
-            return False
     return True
 
 
@@ -127,14 +123,19 @@ async def on_refresh(batch: list[Decoded[RelateRefresh]], deps: RelateDependenci
     """Write the requested articles and stories again, each once (a refresh recomputes from
     the index as it is now, so the tenth request for one article in a batch has nothing left
     to do after the first); what failed for good is returned."""
-    failed: Failed = []
-    for item in coalesce(batch):
-        refresh = item.event
-        handle = refresh_article if refresh.kind == "article" else refresh_story
-        with log_context(event_id=item.meta.id, **{f"{refresh.kind}_id": refresh.id}):
-            work = partial(handle, refresh.id, item.meta.id, deps)
-            failed += await _attempt(work, item.record, deps)
-    return failed
+
+    async def one(item: Decoded[RelateRefresh]) -> Failed:
+        return await _attempt(partial(refresh, item.event, item.meta.id, deps), item.record, deps)
+
+    # Side by side, as in on_articles_enriched: one document each.
+    return [f for failed in await _side_by_side(map(one, coalesce(batch))) for f in failed]
+
+
+async def refresh(request: RelateRefresh, event_id: str, deps: RelateDependencies) -> None:
+    """Write the requested article or story again."""
+    handle = refresh_article if request.kind == "article" else refresh_story
+    with log_context(event_id=event_id, **{f"{request.kind}_id": request.id}):
+        await handle(request.id, event_id, deps)
 
 
 def coalesce(requests: list[Decoded[RelateRefresh]]) -> list[Decoded[RelateRefresh]]:
@@ -221,6 +222,17 @@ async def refresh_story(story_id: str, event_id: str, deps: RelateDependencies) 
             "story updated",
             extra={"articles": story.article_count, "merged_into": story.merged_into},
         )
+
+
+async def _side_by_side(work: Iterable[Awaitable[T]], limit: int = 16) -> list[T]:
+    """Await all, ``limit`` at a time (the store's connections are shared)."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(awaitable: Awaitable[T]) -> T:
+        async with gate:
+            return await awaitable
+
+    return await asyncio.gather(*map(one, work))
 
 
 async def _attempt(

@@ -144,10 +144,15 @@ class StoryStore:
         """Store the story; False when it was stored exactly so already."""
         document = _as_stored(story.document())
         with store_errors():
-            current = await self._stories.find_one({"_id": story.id})
-            if current is not None and _but_time(current) == _but_time(document):
+            # One round trip: the write, answered with what was there before it. A story
+            # found unchanged (rare: only changed ones are refreshed) is put back as it was,
+            # its time included; it has one writer, so nothing came in between.
+            before = await self._stories.find_one_and_replace(
+                {"_id": story.id}, document, upsert=True, return_document=ReturnDocument.BEFORE
+            )
+            if before is not None and _but_time(before) == _but_time(document):
+                await self._stories.replace_one({"_id": story.id}, before)
                 return False
-            await self._stories.replace_one({"_id": story.id}, document, upsert=True)
         return True
 
     async def get(self, story_id: str) -> StoredStory | None:
