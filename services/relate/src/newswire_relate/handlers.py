@@ -95,9 +95,11 @@ async def on_articles_enriched(
     # Before the batch is committed: a crash before this point redelivers the articles,
     # and storing them again asks for the same refreshes.
     # Side by side: each is its own document, and their events then share produce requests.
-    here = [item for item in refreshes.values() if deps.owner.owns(item[0].key())]
+    here: list[tuple[RelateRefresh, str]] = []
+    asks: list[tuple[RelateRefresh, str]] = []
+    for item in refreshes.values():
+        (here if deps.owner.owns(item[0].key()) else asks).append(item)
     done = await _side_by_side(_refreshed_here(*item, deps) for item in here)
-    asks = [item for item in refreshes.values() if not deps.owner.owns(item[0].key())]
     asks += [item for item, ok in zip(here, done, strict=True) if not ok]
     try:
         await asyncio.gather(
