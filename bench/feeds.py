@@ -174,7 +174,6 @@ async def measure(progress: tqdm[Any]) -> dict[str, Any]:
                         bench, news, database, concurrency
                     )
                     progress.update(1)
-            await client.drop_database(bench.database)
         finally:
             await client.close()
     return {

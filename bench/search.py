@@ -79,7 +79,6 @@ async def measure(progress: tqdm[Any]) -> dict[str, Any]:
                     timings[name] = 1000 * statistics.median(samples)
                 results[str(size)] = timings
                 progress.update(1)
-            await client.drop_database(bench.database)
         finally:
             await client.close()
     return results
