@@ -133,6 +133,32 @@ async def test_a_feed_command_handled_during_a_rebalance_leaves_the_partition_wh
     assert scheduler.owned == {registered.id}
 
 
+async def test_a_feed_whose_poll_was_revoked_before_it_began_is_polled_after_reassignment(
+    store: FeedStore,
+) -> None:
+    """A poll started just before a rebalance and cancelled before its first step never ran
+    its own clean-up: the feed stayed marked as being polled, so neither the schedule nor the
+    watchdog polled it again. Found by the soak test, where two feeds stalled for good."""
+    due = feed("m", partition=1, due_in=-1)
+    await store.save(due)
+    poller = RecordingPoller()
+    scheduler = FeedScheduler(
+        store, poller, TIMING, clock=lambda: datetime.now(UTC), watchdog_seconds=0.5
+    )  # type: ignore[arg-type]
+    await scheduler.assign([1])
+    await scheduler.start()
+    try:
+        await asyncio.sleep(0)  # the scheduling loop starts the poll; the poll has not run yet
+        assert due.id in scheduler._tasks
+        await scheduler.revoke([1])
+        await scheduler.assign([1])
+        await eventually(
+            lambda: _async(poller.polled == [due.id]), timeout=10, what="the feed to be polled"
+        )
+    finally:
+        await scheduler.stop()
+
+
 async def test_a_failing_feed_backs_off_and_honours_retry_after(store: FeedStore) -> None:
     failing = feed("e", partition=0, due_in=-1)
     await store.save(failing)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import heapq
 import logging
 import random
@@ -152,6 +153,7 @@ class FeedScheduler:
                     continue  # rescheduled, removed, or still being polled
                 task = asyncio.create_task(self._poll(feed_id), name=f"poll-{feed_id}")
                 self._tasks[feed_id] = task
+                task.add_done_callback(functools.partial(self._forget, feed_id))
             delay = (self._heap[0][0] - now).total_seconds() if self._heap else 3600.0
             self._wakeup.clear()
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
@@ -222,8 +224,12 @@ class FeedScheduler:
             # interval; the status is written by the next visit that can.
             log.exception("feed poll crashed", extra={"feed_id": feed_id})
             self._retry_soon(feed_id)
-        finally:
-            self._tasks.pop(feed_id, None)
+
+    def _forget(self, feed_id: str, task: asyncio.Task[None]) -> None:
+        # A done callback, not a ``finally`` in _poll: a poll cancelled by a rebalance before
+        # its first step never runs its body, and would stay marked as under way for good.
+        if self._tasks.get(feed_id) is task:
+            del self._tasks[feed_id]
 
     async def _visit(self, state: FeedState) -> PollOutcome:
         """The poller's outcome; a failure of any kind, or too long a poll, is an outcome too."""
