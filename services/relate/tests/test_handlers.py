@@ -235,3 +235,23 @@ async def test_a_refresh_failing_here_is_asked_for_instead() -> None:
     await on_batch([record("articles.enriched", 0, newer)], deps)
     assert f"publish article {older.id}" in fake.calls, "retried through the topic"
     assert f"save story {older.id}" in fake.calls, "the story was still refreshed here"
+
+
+async def test_what_changed_here_before_a_batch_and_no_request_named_is_written_again() -> None:
+    older, newer, third = enriched(1), enriched(2), enriched(3)
+    fake = Summaries()
+    deps = relate_deps(fake, await owning(0, 1, 2), older)
+    deps.relator.written(older.id)  # this instance wrote it earlier
+    # Another instance's article reaches this view (the reader) and changes it; its handler,
+    # elsewhere, might not ask for the older one (see Relator).
+    deps.relator.add(newer)
+    refresh = RelateRefresh(kind="article", id=third.id, requested_at=NOW)
+    await on_batch([record("relate.refresh", 0, refresh), record("relate.refresh", 1)], deps)
+    assert fake.calls[-3:] == [
+        f"update {older.id}",
+        f"publish relations {older.id}",
+        "dead letter 1",  # still last
+    ]
+    fake.calls.clear()
+    await on_batch([record("relate.refresh", 2, refresh)], deps)
+    assert f"update {older.id}" not in fake.calls, "written again once"

@@ -302,3 +302,46 @@ def test_whoever_lists_an_article_that_moved_story_is_written_again() -> None:
         assert listing <= touched | {chile[0].id}
     assert chile[1].id in relator.touched_by(chile[0].id).stories, "the story id it replaced"
     assert slots[chile[0].id] in changes.stories
+
+
+def test_what_this_instance_wrote_is_due_again_when_its_own_view_of_it_changes() -> None:
+    chile, _, _ = quakes()
+    owner = built(chile[1:])
+    owner.written(chile[1].id)
+    owner.story_written(owner.story_id(chile[1].id))
+    assert owner.story_id(chile[1].id) == chile[1].id
+    # Another instance reads the late, earliest article in the same step as the others and
+    # places them together: in its view nothing moved, so its handler asks for no move.
+    other = built([*chile[1:], chile[0]], defer_stories=True)
+    other.settle_stories()
+    caused = other.changes_caused_by(chile[0].id)
+    assert caused is not None
+    assert other.index.slot_of[chile[1].id] not in caused.moved
+    # The owner's own view: the story is renamed after the late article.
+    owner.add(chile[0])
+    changed = owner.drain_changed(lambda _: True, before=owner.generation + 1)
+    assert chile[1].id in changed.articles, "its story id changed"
+    assert chile[1].id in changed.stories, "the story named after it now says where it went"
+    # Only what was written here: chile[2] was placed and moved too, but never written here.
+    assert chile[2].id not in changed.articles
+    assert owner.drain_changed(lambda _: True, before=owner.generation + 1).articles == ()
+
+
+def test_only_changes_before_the_cut_and_of_documents_still_mine_are_due() -> None:
+    chile, sulawesi, bridge = quakes()
+    relator = built([*chile, *sulawesi])
+    for article in (*chile, *sulawesi):
+        relator.written(article.id)
+    cut = relator.generation
+    relator.add(bridge)  # joins the related lists of both events' articles
+    assert relator.drain_changed(lambda _: True, before=cut).articles == ()
+    mine = {a.id for a in chile}
+    changed = relator.drain_changed(mine.__contains__, before=relator.generation + 1)
+    assert changed.articles, "the bridge changed some related lists"
+    assert set(changed.articles) <= mine
+    assert relator.drain_changed(lambda _: True, before=relator.generation + 1).articles == ()
+    # Written again as the view has it now: not due any more; not written: due again.
+    relator.changed_again(changed)
+    relator.written(changed.articles[0])
+    again = relator.drain_changed(lambda _: True, before=relator.generation + 1)
+    assert again.articles == changed.articles[1:]

@@ -26,6 +26,15 @@ class RelateSettings(StoreSettings):
         "story within a batch are handled once, so a backlog costs less per article.",
     )
 
+    relate_idle_rewrite_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="While no batch runs, how often relate looks for documents it wrote whose "
+        "related articles or story changed since (as other instances' articles arrive), to "
+        "write them again.",
+    )
+
     # Story settings: the defaults are learned by bench/tune_stories.py (topic-wise
     # cross-validation on the dev corpora) and written to domain/story_tuning.py.
     relate_story_join_min: float = Field(

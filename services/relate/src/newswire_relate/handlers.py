@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -53,12 +54,21 @@ class RelateDependencies:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     owner: RefreshOwnership = field(default_factory=lambda: RefreshOwnership(""))
     """Which refresh requests would come back to this instance (done here at once)."""
+    writing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held by a batch, and by a rewrite between batches: one writer of a document here."""
 
 
 async def on_batch(records: Sequence[ConsumerRecord[Any, Any]], deps: RelateDependencies) -> None:
-    """Articles first, then refresh requests, each message attempted on its own; the index
-    catches up once per batch, and dead letters go last, so that a retry of the batch after
-    a failed write does not send them twice."""
+    """Articles first, then refresh requests, then what changed here since it was written
+    here, each message attempted on its own; the index catches up once per batch, and dead
+    letters go last, so that a retry of the batch after a failed write does not send them
+    twice."""
+    async with deps.writing:
+        await _on_batch(records, deps)
+
+
+async def _on_batch(records: Sequence[ConsumerRecord[Any, Any]], deps: RelateDependencies) -> None:
+    start = deps.relator.generation
     articles = decode_batch((r for r in records if r.topic == deps.enriched_topic), ArticleEnriched)
     refreshes = decode_batch((r for r in records if r.topic != deps.enriched_topic), RelateRefresh)
     failed: Failed = [
@@ -74,6 +84,8 @@ async def on_batch(records: Sequence[ConsumerRecord[Any, Any]], deps: RelateDepe
         await deps.reader.settle_stories()
     failed += await on_articles_enriched(articles.events, deps)
     failed += await on_refresh(refreshes.events, deps)
+    # What changed before this batch began and none of it wrote again.
+    await rewrite_changed(deps, before=start)
     for record, error, attempts in failed:
         await deps.dead_letters.dead_letter(record, error, attempts=attempts)
 
@@ -108,6 +120,80 @@ async def on_articles_enriched(
     except KafkaError as exc:
         raise TransientError(f"refresh requests not published: {exc!r}") from exc
     return failed
+
+
+async def rewrite_changed(deps: RelateDependencies, *, before: int) -> None:
+    """Write again what this instance wrote and its view has changed since.
+
+    The handler of an article asks for what the article changed in *its* view (see
+    Relator); this closes the gap between views: whatever an owner wrote, it rewrites once
+    its own view of it changes, whichever articles did that and however they arrived. In one
+    instance that is what was asked for already, so little is left here; what is, failing
+    here, is asked for through the topic (retried and dead-lettered the usual way).
+    """
+    changed = deps.relator.drain_changed(deps.owner.owns, before=before)
+    now = deps.clock()
+    requests = [
+        RelateRefresh(kind="article", id=article_id, requested_at=now)
+        for article_id in changed.articles
+    ] + [RelateRefresh(kind="story", id=story_id, requested_at=now) for story_id in changed.stories]
+    if not requests:
+        return
+    work = [
+        (request, derive_event_id(_REWRITE, request.kind, request.id, now.isoformat()))
+        for request in requests
+    ]
+    done = await _side_by_side(_refreshed_here(*item, deps) for item in work)
+    asks = [item for item, ok in zip(work, done, strict=True) if not ok]
+    try:
+        await asyncio.gather(
+            *(deps.publisher.publish(request, event_id=event_id) for request, event_id in asks)
+        )
+    except KafkaError as exc:
+        deps.relator.changed_again(changed)  # for the next try
+        raise TransientError(f"refresh requests not published: {exc!r}") from exc
+    log.info(
+        "changed since written, written again",
+        extra={"articles": len(changed.articles), "stories": len(changed.stories)},
+    )
+
+
+class IdleRewrites:
+    """Between batches, ``rewrite_changed`` every ``period`` seconds: an instance with nothing
+    to consume still sees the other instances' articles arrive and change what it wrote."""
+
+    def __init__(self, deps: RelateDependencies, period: float) -> None:
+        self._deps, self._period = deps, period
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="relate-idle-rewrites")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        deps = self._deps
+        mark = deps.relator.generation
+        while True:
+            await asyncio.sleep(self._period)
+            # What changed a period ago or more: a batch that began since took it, or no
+            # batch came to take it.
+            before, mark = mark, deps.relator.generation
+            if deps.writing.locked() or not deps.relator.has_changed():
+                continue
+            try:
+                async with deps.writing:
+                    await rewrite_changed(deps, before=before)
+            except Exception:
+                # Left changed (see rewrite_changed) for the next round; the loop goes on.
+                log.warning("rewrite between batches failed", exc_info=True)
+
+
+_REWRITE = "relate-rewrite"
 
 
 async def _refreshed_here(request: RelateRefresh, event_id: str, deps: RelateDependencies) -> bool:
@@ -160,6 +246,7 @@ async def store_article(
     or story it changed (see Relator.touched_by), whose writers must write them again."""
     now = deps.clock()
     relations = relations_of(deps.relator, article.id)
+    deps.relator.written(article.id)
     result = await deps.articles.save(article, relations, now=now)
     if result.outcome == "stale":
         log.info(
@@ -193,6 +280,7 @@ async def refresh_article(article_id: str, event_id: str, deps: RelateDependenci
         return
     now = deps.clock()
     relations = relations_of(deps.relator, article_id)
+    deps.relator.written(article_id)
     version = await deps.articles.update_relations(article_id, relations, now=now)
     if version is not None:
         await _publish(deps, related_event(article_id, version, relations, now), event_id)
@@ -208,6 +296,7 @@ async def refresh_story(story_id: str, event_id: str, deps: RelateDependencies) 
         return
     now = deps.clock()
     summary = relator.story(story_id)
+    relator.story_written(story_id)
     if summary is not None:
         text = await deps.articles.summary_of(summary.representative)
         story = story_document(relator, summary, now, text)

@@ -17,6 +17,7 @@ from . import handlers
 from .adapters.store import ArticleStore, StoryStore
 from .config import RelateSettings
 from .domain.relator import Relator
+from .handlers import IdleRewrites
 from .index_reader import IndexReader
 from .refresh import REFRESH_TOPIC, RefreshOwnership, RelateRefresh
 
@@ -70,6 +71,8 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
         records = message.raw_message
         await handlers.on_batch(records if isinstance(records, tuple) else (records,), deps)
 
+    idle = IdleRewrites(deps, settings.relate_idle_rewrite_seconds)
+
     async def count_refresh_partitions() -> None:
         owner.set_partition_count(await reader.partition_count(settings.topic(REFRESH_TOPIC)))
 
@@ -82,6 +85,8 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
         topics=[topics.ARTICLES_ENRICHED, REFRESH_TOPIC],
         store=client,
         on_startup=[reader.start, count_refresh_partitions],
+        after_startup=[idle.start],
+        before_shutdown=[idle.stop],
         on_shutdown=[reader.stop],
         checks={"index": index_ready},
         title="Newswire relate",

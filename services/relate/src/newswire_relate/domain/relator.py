@@ -6,12 +6,21 @@ stories.py), which ends the same whatever the order articles arrive in.
 Every relate instance feeds every enriched article into its own Relator (from Kafka); all
 of them reach the same state. The consumer group only decides which instance writes which
 article and story.
+
+They reach it by different paths, though: each instance reads the partitions in its own
+interleaving and places articles in stories in batches of its own. What one article's
+arrival changed (``Changes``, which its handler asks to have written again) is therefore
+only what it changed *in the handler's view*, and an owner may have written a document
+from a view that differs in ways no handler sees: two articles arriving together in one
+view, apart in another. So the Relator also keeps, for the documents this instance wrote,
+whether its own view of them changed since (``written``, ``drain_changed``): the owner
+writes them again itself.
 """
 
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,7 +32,7 @@ from .index import CandidateIndex
 from .scoring import Weights, relation_between
 from .stories import Neighbour, StoryArticle, StoryClusterer, StoryParams, story_article
 
-__all__ = ["Relator", "StorySummary", "Touched"]
+__all__ = ["Changed", "Relator", "StorySummary", "Touched"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,14 @@ class Touched:
     stories: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Changed:
+    """Documents this instance wrote whose content in its view changed since: ids."""
+
+    articles: tuple[str, ...]
+    stories: tuple[str, ...]
+
+
 class Relator:
     def __init__(
         self,
@@ -75,6 +92,14 @@ class Relator:
         # What each article's arrival changed, until its owner has written it down.
         self._changes: OrderedDict[str, Changes] = OrderedDict()
         self._remembered = remembered
+        # Slots of the documents written from this view (at most ``remembered`` of each, the
+        # latest), and of those whose content in the view changed since they were computed,
+        # with the view's generation (a count of its changes) when that happened.
+        self.generation = 0
+        self._written: OrderedDict[int, None] = OrderedDict()
+        self._written_stories: OrderedDict[int, None] = OrderedDict()
+        self._changed: dict[int, int] = {}
+        self._changed_stories: dict[int, int] = {}
 
     def __len__(self) -> int:
         return len(self.index)
@@ -92,6 +117,7 @@ class Relator:
             for other in self.index.candidates(slot)
         ]
         changes = self.graph.add(slot, relations, related_min=self.weights.related_min)
+        self._note_changed(changes.related)
         # An event delivered twice is indexed twice, the second time changing nothing: what
         # the first arrival changed must still reach the writer of the article.
         earlier = self._changes.get(features.id)
@@ -144,6 +170,7 @@ class Relator:
         for i in ids:
             del self._pending[i]
         story_of = self.stories.story_of
+        self._note_moved(moved)
         changed = [c for c in (self._changes.get(a.id) for a in batch) if c is not None]
         for member, before in moved.items():
             slot, now = slot_of[member], slot_of[story_of[member]]
@@ -156,6 +183,70 @@ class Relator:
             for changes in changed:
                 changes.moved.add(slot)
                 changes.stories |= {now, slot_of[before]}
+
+    def _note_changed(self, slots: Iterable[int]) -> None:
+        self.generation += 1
+        self._changed.update((s, self.generation) for s in slots if s in self._written)
+
+    def _note_moved(self, moved: dict[str, str | None]) -> None:
+        """A member that moved changes its own document and those listing it (whether it
+        is in their story); the stories it left and joined, and the one named after it if
+        that merged (which says where it went). A first placement: the story it joined."""
+        slot_of, story_of = self.index.slot_of, self.stories.story_of
+        self.generation += 1
+        for member, before in moved.items():
+            stories = [slot_of[story_of[member]]]
+            if before is not None:
+                slot = slot_of[member]
+                self._note_changed((slot, *self.graph.related_to(slot)))
+                stories += (slot_of[before], slot)
+            self._changed_stories.update(
+                (s, self.generation) for s in stories if s in self._written_stories
+            )
+
+    def written(self, article_id: str) -> None:
+        """This instance is writing the article as its view has it now (call it when the
+        document is computed: a change after that, during the write, counts)."""
+        self._remember(self._written, self._changed, self.index.slot_of[article_id])
+
+    def story_written(self, story_id: str) -> None:
+        """This instance is writing the story, or that it merged, as its view has it now."""
+        self._remember(self._written_stories, self._changed_stories, self.index.slot_of[story_id])
+
+    def _remember(
+        self, written: OrderedDict[int, None], changed: dict[int, int], slot: int
+    ) -> None:
+        written[slot] = None
+        written.move_to_end(slot)
+        if len(written) > self._remembered:
+            written.popitem(last=False)
+        changed.pop(slot, None)
+
+    def has_changed(self) -> bool:
+        return bool(self._changed or self._changed_stories or self._pending)
+
+    def drain_changed(self, mine: Callable[[str], bool], *, before: int) -> Changed:
+        """The documents written here that changed since, before generation ``before``, and
+        are still ``mine`` (the others have another writer now); forgotten once returned.
+
+        Later changes are left for the next call: most are what an article this instance is
+        about to handle changed, and its handler writes them anyway.
+        """
+        self.settle_stories()
+        found = []
+        for changed in (self._changed, self._changed_stories):
+            due = [slot for slot, generation in changed.items() if generation < before]
+            for slot in due:
+                del changed[slot]
+            found.append(sorted(i for i in map(self.id_of, due) if mine(i)))
+        return Changed(tuple(found[0]), tuple(found[1]))
+
+    def changed_again(self, changed: Changed) -> None:
+        """Documents drained that could not be written: changed still (as of now)."""
+        slot_of = self.index.slot_of
+        self.generation += 1
+        self._changed.update((slot_of[i], self.generation) for i in changed.articles)
+        self._changed_stories.update((slot_of[i], self.generation) for i in changed.stories)
 
     def _story_article(self, features: Features) -> StoryArticle:
         return story_article(features, entities=self.stories.params.entities > 0)
