@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from newswire_ingest.adapters.feed_store import FeedStore
 from newswire_ingest.domain.feed_state import FeedState, PollOutcome
+from newswire_ingest.domain.page_retries import PendingPage
 from newswire_ingest.domain.schedule import PollTiming
 from newswire_ingest.ledger import FeedLedger
 from newswire_ingest.scheduler import FeedScheduler
@@ -157,6 +158,38 @@ async def test_a_feed_whose_poll_was_revoked_before_it_began_is_polled_after_rea
         )
     finally:
         await scheduler.stop()
+
+
+async def test_a_feed_whose_next_time_is_due_when_its_poll_ends_is_polled_again_at_once(
+    store: FeedStore,
+) -> None:
+    """A page retry already due when the poll is recorded: the loop, woken by the new time,
+    ran before the finished poll left the table and passed the feed over; only the watchdog
+    (30 s in CI) polled it again. Found by a CI run, where such a feed stalled 50 s."""
+    now = datetime.now(UTC)
+    page = PendingPage(
+        link="https://news.example/p.html",
+        entry_id="p",
+        article_id="a" * 32,
+        article_url="https://news.example/p.html",
+        basis_version=1,
+        next_at=now - timedelta(seconds=1),
+    )
+    due = feed("r", partition=0, due_in=-1).model_copy(update={"pending_pages": [page]})
+    await store.save(due)
+    poller = RecordingPoller()
+    scheduler = FeedScheduler(
+        store, poller, TIMING, clock=lambda: datetime.now(UTC), watchdog_seconds=60
+    )  # type: ignore[arg-type]
+    await scheduler.assign([0])
+    await scheduler.start()
+    try:
+        await eventually(
+            lambda: _async(len(poller.polled) >= 3), timeout=10, what="the feed polled again"
+        )
+    finally:
+        await scheduler.stop()
+    assert scheduler.rearmed == 0
 
 
 async def test_a_failing_feed_backs_off_and_honours_retry_after(store: FeedStore) -> None:

@@ -230,6 +230,13 @@ class FeedScheduler:
         # its first step never runs its body, and would stay marked as under way for good.
         if self._tasks.get(feed_id) is task:
             del self._tasks[feed_id]
+            # The poll scheduled the feed's next time before it ended, and the loop, woken for
+            # it, runs before this callback: a time already due (a page retry due, a long poll)
+            # was popped and passed over as "being polled". Put it back.
+            when = self._due.get(feed_id)
+            if when is not None and when <= self._clock():
+                heapq.heappush(self._heap, (when, feed_id))
+                self._wakeup.set()
 
     async def _visit(self, state: FeedState) -> PollOutcome:
         """The poller's outcome; a failure of any kind, or too long a poll, is an outcome too."""
