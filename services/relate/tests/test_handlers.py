@@ -3,6 +3,7 @@ changed written again, dead letters last."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -255,3 +256,44 @@ async def test_what_changed_here_before_a_batch_and_no_request_named_is_written_
     fake.calls.clear()
     await on_batch([record("relate.refresh", 2, refresh)], deps)
     assert f"update {older.id}" not in fake.calls, "written again once"
+
+
+class StoryShown(Stories):
+    """The story store, keeping each story's summary as it would be shown."""
+
+    def __init__(self, fake: Fakes) -> None:
+        super().__init__(fake)
+        self.summaries: dict[str, str] = {}
+
+    async def save(self, story: Any) -> bool:
+        self.summaries[story.id] = story.summary
+        return await super().save(story)
+
+
+class ReadBack(Summaries):
+    async def summary_of(self, article_id: str) -> str:
+        self.calls.append(f"read summary {article_id}")
+        return "As stored."
+
+
+@pytest.mark.parametrize("kept", [20_000, 1])
+async def test_a_story_shows_its_representatives_summary_read_back_only_when_not_kept(
+    kept: int,
+) -> None:
+    older, newer = enriched(1), enriched(2)
+    fake = ReadBack()
+    relator = Relator(summaries_kept=kept)
+    for article in (older, newer):
+        relator.add(article)
+    shown = StoryShown(fake)
+    deps = replace(relate_deps(fake, await owning(0, 1, 2)), relator=relator, stories=shown)
+    await on_batch([record("articles.enriched", 0, newer)], deps)
+    representative = relator.story(older.id)
+    assert representative is not None
+    reads = [call for call in fake.calls if call.startswith("read summary")]
+    if kept > 1:
+        assert reads == [], "the summary came with the article"
+        assert shown.summaries[older.id] == " ".join(older.text.split())  # short: whole
+    else:  # only the latest article's is kept: the representative's is read back
+        assert reads == [f"read summary {representative.representative}"]
+        assert shown.summaries[older.id] == "As stored."

@@ -298,7 +298,9 @@ async def refresh_story(story_id: str, event_id: str, deps: RelateDependencies) 
     summary = relator.story(story_id)
     relator.story_written(story_id)
     if summary is not None:
-        text = await deps.articles.summary_of(summary.representative)
+        text = relator.summary_of(summary.representative)
+        if text is None:  # an older article: as stored
+            text = await deps.articles.summary_of(summary.representative)
         story = story_document(relator, summary, now, text)
         article_ids = summary.article_ids
     else:  # merged into another: say so, so readers of this id find the other

@@ -82,6 +82,7 @@ class Relator:
         window_days: int = 14,
         keep: int = 20,
         remembered: int = 100_000,
+        summaries_kept: int = 20_000,
     ) -> None:
         self.weights = weights or Weights()
         self.index = CandidateIndex(window_days=window_days)
@@ -92,6 +93,8 @@ class Relator:
         # What each article's arrival changed, until its owner has written it down.
         self._changes: OrderedDict[str, Changes] = OrderedDict()
         self._remembered = remembered
+        self._summaries: OrderedDict[str, str] = OrderedDict()
+        self._summaries_kept = summaries_kept
         # Slots of the documents written from this view (at most ``remembered`` of each, the
         # latest), and of those whose content in the view changed since they were computed,
         # with the view's generation (a count of its changes) when that happened.
@@ -105,7 +108,18 @@ class Relator:
         return len(self.index)
 
     def add(self, article: ArticleEnriched, *, defer_stories: bool = False) -> Changes:
+        # A story shows its representative's summary: kept here for the latest articles, it
+        # need not be read back from the store (about one read an article).
+        self._summaries[article.id] = article.summary or article.text[:1000]
+        self._summaries.move_to_end(article.id)
+        while len(self._summaries) > self._summaries_kept:
+            self._summaries.popitem(last=False)
         return self.add_features(features_of(article), defer_stories=defer_stories)
+
+    def summary_of(self, article_id: str) -> str | None:
+        """The article's summary as relate stores it (else the start of its text), while it
+        is among the latest ``summaries_kept`` added; None after that."""
+        return self._summaries.get(article_id)
 
     def add_features(self, features: Features, *, defer_stories: bool = False) -> Changes:
         """Relate an arrival. With ``defer_stories`` its story is decided when stories are
