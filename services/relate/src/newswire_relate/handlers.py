@@ -106,20 +106,29 @@ async def on_articles_enriched(
             failed += await _attempt(work, item.record, deps)
     # Before the batch is committed: a crash before this point redelivers the articles,
     # and storing them again asks for the same refreshes.
-    # Side by side: each is its own document, and their events then share produce requests.
     here: list[tuple[RelateRefresh, str]] = []
     asks: list[tuple[RelateRefresh, str]] = []
     for item in refreshes.values():
         (here if deps.owner.owns(item[0].key()) else asks).append(item)
+    await _refresh_here_or_ask(here, asks, deps)
+    return failed
+
+
+async def _refresh_here_or_ask(
+    here: list[tuple[RelateRefresh, str]],
+    asks: list[tuple[RelateRefresh, str]],
+    deps: RelateDependencies,
+) -> None:
+    """Do the ``here`` refreshes, side by side (each is its own document, and their events
+    then share produce requests); publish the ``asks`` and those that failed here."""
     done = await _side_by_side(_refreshed_here(*item, deps) for item in here)
-    asks += [item for item, ok in zip(here, done, strict=True) if not ok]
+    asks = asks + [item for item, ok in zip(here, done, strict=True) if not ok]
     try:
         await asyncio.gather(
             *(deps.publisher.publish(request, event_id=event_id) for request, event_id in asks)
         )
     except KafkaError as exc:
         raise TransientError(f"refresh requests not published: {exc!r}") from exc
-    return failed
 
 
 async def rewrite_changed(deps: RelateDependencies, *, before: int) -> None:
@@ -143,15 +152,11 @@ async def rewrite_changed(deps: RelateDependencies, *, before: int) -> None:
         (request, derive_event_id(_REWRITE, request.kind, request.id, now.isoformat()))
         for request in requests
     ]
-    done = await _side_by_side(_refreshed_here(*item, deps) for item in work)
-    asks = [item for item, ok in zip(work, done, strict=True) if not ok]
     try:
-        await asyncio.gather(
-            *(deps.publisher.publish(request, event_id=event_id) for request, event_id in asks)
-        )
-    except KafkaError as exc:
+        await _refresh_here_or_ask(work, [], deps)
+    except TransientError:
         deps.relator.changed_again(changed)  # for the next try
-        raise TransientError(f"refresh requests not published: {exc!r}") from exc
+        raise
     log.info(
         "changed since written, written again",
         extra={"articles": len(changed.articles), "stories": len(changed.stories)},
