@@ -124,6 +124,22 @@ async def test_concurrent_submissions_of_new_content_number_their_versions_once_
     assert len(versions) >= 1
 
 
+async def test_every_version_carries_when_the_first_was_ingested(clients: list[Any]) -> None:
+    # Relate orders its stories by it: an edit must not move its article to the back.
+    publisher = RecordingPublisher()
+    first = article("Ministers met in Brussels.")
+    await sink(clients[0], publisher).offer(first, Basis.submission())
+    await asyncio.sleep(0.01)
+    edit = article("Ministers met in Brussels and agreed.")
+    await sink(clients[1], publisher).offer(edit, Basis.submission())
+    await sink(clients[2], publisher).offer(article("Third text."), Basis.submission())
+    events = [event for event, _ in publisher.published]
+    assert [e.version for e in events] == [1, 2, 3]
+    assert edit.ingested_at > first.ingested_at
+    (when,) = {e.first_ingested_at for e in events}
+    assert when is not None and abs(when - first.ingested_at) < timedelta(milliseconds=1)
+
+
 async def test_a_claim_whose_writer_died_is_published_by_the_next_writer(
     clients: list[Any],
 ) -> None:
@@ -196,6 +212,7 @@ async def test_an_article_ingested_before_claims_existed_continues_its_versions(
     changed = await writer.offer(article("New text."), Basis.submission())
     assert (changed.outcome, changed.version) == ("changed", 4)
     assert [e.version for e, _ in publisher.published] == [4]
+    assert publisher.published[0][0].first_ingested_at is None, "unknown: its own time is read"
 
 
 async def test_a_poll_and_a_submission_of_the_same_article_at_once_publish_it_once(

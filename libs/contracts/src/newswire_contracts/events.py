@@ -188,6 +188,11 @@ class ArticleFields(BaseModel):
         default=None, description="Publication time, when known."
     )
     ingested_at: AwareDatetime = Field(description="When ingest accepted this version.")
+    first_ingested_at: AwareDatetime | None = Field(
+        default=None,
+        description="When ingest accepted the article's first version; absent from events "
+        "made before the field existed (read ingested_at then).",
+    )
     language_hint: LanguageCode | None = Field(
         default=None, description="Language declared by the submitter or the page."
     )

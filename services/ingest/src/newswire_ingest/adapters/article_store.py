@@ -45,6 +45,7 @@ def _record(document: dict[str, Any]) -> VersionRecord:
         published=document.get("published", False),
         claimed_at=document["claimed_at"],
         event_id=document["event_id"],
+        first_ingested_at=document.get("first_ingested_at"),
     )
 
 

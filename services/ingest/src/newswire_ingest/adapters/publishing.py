@@ -90,6 +90,7 @@ class ArticleSink:
             now = self._clock()
             decision = decide(latest, candidate, basis, now=now, lease=self._lease)
             if decision.action == "publish":
+                first = first_ingested(latest, article.ingested_at)
                 record = VersionRecord(
                     article_id=article.id,
                     url=article.url,
@@ -103,8 +104,11 @@ class ArticleSink:
                     event_id=derive_event_id(
                         article.id, str(decision.version), article.content_hash
                     ),
+                    first_ingested_at=first,
                 )
-                versioned = article.model_copy(update={"version": decision.version})
+                versioned = article.model_copy(
+                    update={"version": decision.version, "first_ingested_at": first}
+                )
                 if not await self._versions.claim(record, versioned):
                     hint = decision.version  # someone else wrote it first: decide again
                     continue
@@ -159,3 +163,15 @@ class ArticleSink:
             "published" if outcome in ("new", "changed") else outcome,
             extra={"article_id": article.id, "version": version, "outcome": outcome},
         )
+
+
+def first_ingested(latest: VersionRecord | None, ingested_at: datetime) -> datetime | None:
+    """When the article was first ingested: this version's time for its first, else as the latest
+    claim says. Consumers order by it (relate's stories), so an edit keeps its article's
+    place. A claim from before it was kept gives its own time; a legacy head, none."""
+    if latest is None:  # to the millisecond, as the store keeps it for the next versions
+        return ingested_at.replace(microsecond=ingested_at.microsecond // 1000 * 1000)
+    if latest.first_ingested_at is not None:
+        return latest.first_ingested_at
+    claimed = latest.claimed_at
+    return claimed if claimed.tzinfo is not None and latest.event_id else None

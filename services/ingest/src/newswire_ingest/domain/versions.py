@@ -55,6 +55,8 @@ class VersionRecord:
     published: bool
     claimed_at: datetime
     event_id: str
+    first_ingested_at: datetime | None = None
+    """When the article's version 1 was claimed (None on claims made before it was kept)."""
 
     @property
     def claim_id(self) -> str:
