@@ -6,8 +6,10 @@
 - ``ecbplus-dev`` (data/ecbplus-dev): 772 articles, 35 topics of two same-kind events each,
   label = ``event``, topic = ``topic``; no publication times.
 
-Every article gets the same fixed ingestion time, so that features (and the cache) do not
-depend on the day the corpus is loaded.
+Ingestion times are fixed, so that features (and the cache) do not depend on the day the
+corpus is loaded: an article with a publication time is ingested an hour after it, as a
+live feed takes articles in (relate's story pass follows ingestion order); one without, at
+one fixed time (the story pass then takes them by id).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from newswire_contracts import ArticleEnriched, ArticleIngested, article_id, canonicalize_url
@@ -27,6 +29,7 @@ CACHE = ROOT / ".local" / "cache"
 NEWS_CLUSTER = ROOT / "data" / "news-cluster" / "data"
 ECBPLUS = ROOT / "data" / "ecbplus-dev" / "articles.jsonl"
 INGESTED = datetime(2024, 1, 1, tzinfo=UTC)
+FEED_DELAY = timedelta(hours=1)
 NAMES = ("ecbplus-dev", "news-cluster")
 
 
@@ -51,7 +54,7 @@ def _ingested(
         title=(title or "")[:1000],
         text=text,
         published_at=published,
-        ingested_at=INGESTED,
+        ingested_at=published + FEED_DELAY if published else INGESTED,
         content_hash="0" * 64,
     )
 
@@ -85,12 +88,12 @@ def _raw(name: str) -> list[tuple[ArticleIngested, str, str]]:
 
 
 def enriched_path(name: str, items: list[tuple[ArticleIngested, str, str]] | None = None) -> Path:
-    """Where the enriched corpus is cached (by the enrich code and the corpus's urls)."""
+    """Where the enriched corpus is cached (by the enrich code, the urls and ingestion times)."""
     items = items if items is not None else _raw(name)
     digest = hashlib.sha256()
     for path in sorted((ROOT / "services" / "enrich" / "src").rglob("*.py")):
         digest.update(path.read_bytes())
-    digest.update(json.dumps([a.url for a, _, _ in items]).encode())
+    digest.update(json.dumps([(a.url, a.ingested_at.isoformat()) for a, _, _ in items]).encode())
     return CACHE / f"{name}-enriched-{digest.hexdigest()[:16]}.jsonl"
 
 

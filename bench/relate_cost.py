@@ -21,7 +21,7 @@ import random
 import statistics
 import sys
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ from newswire_relate.domain.relator import Relator
 from newswire_relate.index_reader import settle_index
 
 PER_DAY = 3_000
+_ORDERED_BY_INGESTION = "ingested" in {f.name for f in fields(Features)}
 TIMED = 500
 
 
@@ -42,7 +43,10 @@ def generated(
     for n in range(count):
         template = templates[rng.randrange(len(templates))]
         signature = np.frombuffer(rng.randbytes(4 * len(template.signature)), dtype=np.uint32)
-        out.append(replace(template, id=f"{n:032x}", time=start + n * step, signature=signature))
+        at = start + n * step
+        # Taken in as published (the story pass's order); the baseline's Features has no field.
+        taken = {"ingested": at} if _ORDERED_BY_INGESTION else {}
+        out.append(replace(template, id=f"{n:032x}", time=at, signature=signature, **taken))
     return out
 
 

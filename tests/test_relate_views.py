@@ -222,8 +222,8 @@ class Instance:
         await on_batch(records, self.deps)
 
     async def idle(self) -> None:
-        before, self.mark = self.mark, self.deps.relator.generation
-        await rewrite_changed(self.deps, before=before)
+        upto, self.mark = self.mark, self.deps.relator.generation
+        await rewrite_changed(self.deps, upto=upto)
 
 
 async def run_instances(

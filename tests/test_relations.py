@@ -90,7 +90,7 @@ async def test_related_lists_duplicates_and_stories_through_the_gateway(pipeline
             i for i in mirror_related if i["id"] == ids[3]
         ).items()
 
-        # One story for the wire text and its copy, named after the earliest, in time order.
+        # One story for the wire text and its copy, its timeline in publication order.
         article = (await client.get(f"/v1/articles/{mirror}")).json()
         story_id = article["story_id"]
         assert story_id == (await client.get(f"/v1/articles/{ids[3]}")).json()["story_id"]

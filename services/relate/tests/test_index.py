@@ -19,6 +19,7 @@ def features(n: int, rng: random.Random) -> Features:
     return Features(
         id=f"{rng.getrandbits(128):032x}",
         time=rng.uniform(0, 40 * DAY),
+        ingested=0.0,
         terms={},
         entities={},
         names={},

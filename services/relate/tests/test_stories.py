@@ -319,12 +319,12 @@ def test_what_this_instance_wrote_is_due_again_when_its_own_view_of_it_changes()
     assert other.index.slot_of[chile[1].id] not in caused.moved
     # The owner's own view: the story is renamed after the late article.
     owner.add(chile[0])
-    changed = owner.drain_changed(lambda _: True, before=owner.generation + 1)
+    changed = owner.drain_changed(lambda _: True, upto=owner.generation)
     assert chile[1].id in changed.articles, "its story id changed"
     assert chile[1].id in changed.stories, "the story named after it now says where it went"
     # Only what was written here: chile[2] was placed and moved too, but never written here.
     assert chile[2].id not in changed.articles
-    assert owner.drain_changed(lambda _: True, before=owner.generation + 1).articles == ()
+    assert owner.drain_changed(lambda _: True, upto=owner.generation).articles == ()
 
 
 def test_only_changes_before_the_cut_and_of_documents_still_mine_are_due() -> None:
@@ -334,14 +334,61 @@ def test_only_changes_before_the_cut_and_of_documents_still_mine_are_due() -> No
         relator.written(article.id)
     cut = relator.generation
     relator.add(bridge)  # joins the related lists of both events' articles
-    assert relator.drain_changed(lambda _: True, before=cut).articles == ()
+    assert relator.drain_changed(lambda _: True, upto=cut).articles == ()
     mine = {a.id for a in chile}
-    changed = relator.drain_changed(mine.__contains__, before=relator.generation + 1)
+    changed = relator.drain_changed(mine.__contains__, upto=relator.generation)
     assert changed.articles, "the bridge changed some related lists"
     assert set(changed.articles) <= mine
-    assert relator.drain_changed(lambda _: True, before=relator.generation + 1).articles == ()
+    assert relator.drain_changed(lambda _: True, upto=relator.generation).articles == ()
     # Written again as the view has it now: not due any more; not written: due again.
     relator.changed_again(changed)
     relator.written(changed.articles[0])
-    again = relator.drain_changed(lambda _: True, before=relator.generation + 1)
+    again = relator.drain_changed(lambda _: True, upto=relator.generation)
     assert again.articles == changed.articles[1:]
+
+
+def test_the_last_change_before_a_quiet_spell_is_due_at_the_next_round() -> None:
+    # An idle round takes what changed up to the generation of the round before; with
+    # nothing after the last change the generation stays where that change left it.
+    chile, sulawesi, bridge = quakes()
+    relator = built([*chile, *sulawesi])
+    for article in (*chile, *sulawesi):
+        relator.written(article.id)
+    relator.add(bridge)
+    mark = relator.generation  # the round after the change; nothing arrives after it
+    assert relator.drain_changed(lambda _: True, upto=mark).articles, "due now, not never"
+    assert not relator.has_changed()
+
+
+def test_articles_taken_in_as_they_came_roll_nothing_back_whenever_published() -> None:
+    # A backfill: the older the article, the later it came (publication order reversed).
+    chile, sulawesi, bridge = quakes()
+    came = [*reversed(chile), *reversed(sulawesi), bridge]
+    taken = [
+        a.model_copy(update={"ingested_at": T0 + timedelta(days=30, minutes=n)})
+        for n, a in enumerate(came)
+    ]
+    relator = built(taken)
+    assert relator.stories.redone == 0
+    assert len({relator.story_id(a.id) for a in chile}) == 1
+    assert relator.story_id(chile[0].id) == chile[-1].id, "named after the first taken in"
+
+
+def test_an_edit_of_a_storys_first_article_keeps_the_storys_id() -> None:
+    chile, sulawesi, _ = quakes()
+    relator = built([*chile, *sulawesi])
+    assert relator.story_id(chile[1].id) == chile[0].id
+    edit = chile[0].model_copy(
+        update={
+            "version": 2,
+            "text": chile[0].text + " Rescuers reached the last village on Tuesday.",
+            "ingested_at": T0 + timedelta(days=3),
+            "first_ingested_at": chile[0].ingested_at,
+        }
+    )
+    relator.add(edit)
+    assert {relator.story_id(a.id) for a in chile} == {chile[0].id}
+    # Without the first ingestion (events from before it was carried) the edit goes last.
+    legacy = built([*chile, *sulawesi])
+    legacy.add(edit.model_copy(update={"first_ingested_at": None}))
+    assert legacy.story_id(chile[1].id) == chile[1].id

@@ -85,7 +85,7 @@ async def _on_batch(records: Sequence[ConsumerRecord[Any, Any]], deps: RelateDep
     failed += await on_articles_enriched(articles.events, deps)
     failed += await on_refresh(refreshes.events, deps)
     # What changed before this batch began and none of it wrote again.
-    await rewrite_changed(deps, before=start)
+    await rewrite_changed(deps, upto=start)
     for record, error, attempts in failed:
         await deps.dead_letters.dead_letter(record, error, attempts=attempts)
 
@@ -131,7 +131,7 @@ async def _refresh_here_or_ask(
         raise TransientError(f"refresh requests not published: {exc!r}") from exc
 
 
-async def rewrite_changed(deps: RelateDependencies, *, before: int) -> None:
+async def rewrite_changed(deps: RelateDependencies, *, upto: int) -> None:
     """Write again what this instance wrote and its view has changed since.
 
     The handler of an article asks for what the article changed in *its* view (see
@@ -140,7 +140,7 @@ async def rewrite_changed(deps: RelateDependencies, *, before: int) -> None:
     instance that is what was asked for already, so little is left here; what is, failing
     here, is asked for through the topic (retried and dead-lettered the usual way).
     """
-    changed = deps.relator.drain_changed(deps.owner.owns, before=before)
+    changed = deps.relator.drain_changed(deps.owner.owns, upto=upto)
     now = deps.clock()
     requests = [
         RelateRefresh(kind="article", id=article_id, requested_at=now)
@@ -187,12 +187,12 @@ class IdleRewrites:
             await asyncio.sleep(self._period)
             # What changed a period ago or more: a batch that began since took it, or no
             # batch came to take it.
-            before, mark = mark, deps.relator.generation
+            upto, mark = mark, deps.relator.generation
             if deps.writing.locked() or not deps.relator.has_changed():
                 continue
             try:
                 async with deps.writing:
-                    await rewrite_changed(deps, before=before)
+                    await rewrite_changed(deps, upto=upto)
             except Exception:
                 # Left changed (see rewrite_changed) for the next round; the loop goes on.
                 log.warning("rewrite between batches failed", exc_info=True)

@@ -48,6 +48,9 @@ class Features:
     id: str
     time: float
     """Publication time (ingest time when unknown), seconds since the epoch."""
+    ingested: float
+    """When ingest first accepted the article (any version), seconds since the epoch: the
+    story pass's order (see stories.py), which an edit does not change."""
     terms: dict[int, int]
     """Term id -> weight (fixed point); an L2-normalised TF-IDF vector over title, lead and
     body, numbers included."""
@@ -112,6 +115,7 @@ def features_of(
     return Features(
         id=article.id,
         time=moment.timestamp(),
+        ingested=(article.first_ingested_at or article.ingested_at).timestamp(),
         terms=terms,
         entities=entities,
         names=fixed_point(entity_words(entities)),

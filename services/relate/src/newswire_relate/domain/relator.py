@@ -170,7 +170,7 @@ class Relator:
         articles takes minutes, and the caller's event loop must keep running meanwhile.
         Articles deferred during the steps are left for the next call."""
         articles, slot_of = self.index.articles, self.index.slot_of
-        ids = sorted(self._pending, key=lambda i: (articles[slot_of[i]].time, i))
+        ids = sorted(self._pending, key=lambda i: (articles[slot_of[i]].ingested, i))
         for start in range(0, len(ids), size):
             step = [i for i in ids[start : start + size] if i in self._pending]
             if step:
@@ -239,9 +239,9 @@ class Relator:
     def has_changed(self) -> bool:
         return bool(self._changed or self._changed_stories or self._pending)
 
-    def drain_changed(self, mine: Callable[[str], bool], *, before: int) -> Changed:
-        """The documents written here that changed since, before generation ``before``, and
-        are still ``mine`` (the others have another writer now); forgotten once returned.
+    def drain_changed(self, mine: Callable[[str], bool], *, upto: int) -> Changed:
+        """The documents written here that changed since, at generation ``upto`` or earlier,
+        and are still ``mine`` (the others have another writer now); forgotten once returned.
 
         Later changes are left for the next call: most are what an article this instance is
         about to handle changed, and its handler writes them anyway.
@@ -249,7 +249,7 @@ class Relator:
         self.settle_stories()
         found = []
         for changed in (self._changed, self._changed_stories):
-            due = [slot for slot, generation in changed.items() if generation < before]
+            due = [slot for slot, generation in changed.items() if generation <= upto]
             for slot in due:
                 del changed[slot]
             found.append(sorted(i for i in map(self.id_of, due) if mine(i)))
