@@ -137,7 +137,22 @@ async def test_every_version_carries_when_the_first_was_ingested(clients: list[A
     assert [e.version for e in events] == [1, 2, 3]
     assert edit.ingested_at > first.ingested_at
     (when,) = {e.first_ingested_at for e in events}
-    assert when is not None and abs(when - first.ingested_at) < timedelta(milliseconds=1)
+    assert when is not None
+    assert abs(when - first.ingested_at) < timedelta(milliseconds=1)
+
+
+async def test_a_submitted_article_is_first_ingested_when_it_was_accepted(
+    clients: list[Any],
+) -> None:
+    publisher = RecordingPublisher()
+    accepted = datetime(2026, 11, 2, 9, 30, 0, 123000, tzinfo=UTC)
+    submitted = article().model_copy(update={"first_ingested_at": accepted})
+    await sink(clients[0], publisher).offer(submitted, Basis.submission())
+    await sink(clients[1], publisher).offer(article("An edit."), Basis.submission())
+    assert [(e.version, e.first_ingested_at) for e, _ in publisher.published] == [
+        (1, accepted),
+        (2, accepted),
+    ]
 
 
 async def test_a_claim_whose_writer_died_is_published_by_the_next_writer(

@@ -2,7 +2,7 @@
 
 import gzip
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -53,6 +53,14 @@ def test_inline_text_is_taken_as_is_with_a_canonical_url_and_id() -> None:
     assert article.ingested_at == NOW
     assert article.version == 1
     assert article.content_hash == content_hash("Title", "First.\n\nSecond para.")
+
+
+def test_a_submission_is_taken_in_when_the_gateway_accepted_it() -> None:
+    # Relate orders stories by it: the order clients submitted in, not ingest's consumption.
+    accepted = NOW - timedelta(seconds=3)
+    command = IngestArticle(url="https://news.example/a", text="Text.", submitted_at=accepted)
+    article = article_from_submission(command, now=NOW)
+    assert (article.ingested_at, article.first_ingested_at) == (NOW, accepted)
 
 
 def test_html_is_extracted_like_a_reader_sees_it() -> None:

@@ -90,7 +90,7 @@ class ArticleSink:
             now = self._clock()
             decision = decide(latest, candidate, basis, now=now, lease=self._lease)
             if decision.action == "publish":
-                first = first_ingested(latest, article.ingested_at)
+                first = first_ingested(latest, article.first_ingested_at or article.ingested_at)
                 record = VersionRecord(
                     article_id=article.id,
                     url=article.url,
@@ -165,12 +165,12 @@ class ArticleSink:
         )
 
 
-def first_ingested(latest: VersionRecord | None, ingested_at: datetime) -> datetime | None:
-    """When the article was first ingested: this version's time for its first, else as the latest
-    claim says. Consumers order by it (relate's stories), so an edit keeps its article's
+def first_ingested(latest: VersionRecord | None, taken_in: datetime) -> datetime | None:
+    """When the article was first ingested: when this version was taken in for its first,
+    else as the latest claim says. Consumers order by it (relate's stories), so an edit keeps its article's
     place. A claim from before it was kept gives its own time; a legacy head, none."""
     if latest is None:  # to the millisecond, as the store keeps it for the next versions
-        return ingested_at.replace(microsecond=ingested_at.microsecond // 1000 * 1000)
+        return taken_in.replace(microsecond=taken_in.microsecond // 1000 * 1000)
     if latest.first_ingested_at is not None:
         return latest.first_ingested_at
     claimed = latest.claimed_at

@@ -69,10 +69,13 @@ def build_article(
     version: int = 1,
     text_source: TextSource | None = None,
     summary_only: bool = False,
+    taken_in: datetime | None = None,
 ) -> ArticleIngested:
     """An ingested article from its parts; ``url`` must be canonical. Cuts oversized text.
 
     Only a ``summary_only`` article may have no text (an entry that is just a headline).
+    ``taken_in``: when Newswire took it in before ingest did (a submission: when the gateway
+    accepted it), the first ingestion of a new article; else ``now``.
     """
     text = clean_text(text)
     if not text and not summary_only:
@@ -90,6 +93,7 @@ def build_article(
         text_truncated=truncated,
         published_at=published_at,
         ingested_at=now,
+        first_ingested_at=taken_in,
         language_hint=_language_code(language_hint),
         authors=tuple(a.strip()[:200] for a in authors if a.strip())[:50],
         image_url=_usable_url(image_url),
@@ -143,6 +147,7 @@ def article_from_submission(
         image_url=page.image_url if page else None,
         aliases=tuple(sorted(aliases)),
         text_source="submission" if command.text else "page",
+        taken_in=command.submitted_at,
     )
 
 
