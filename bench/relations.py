@@ -163,7 +163,7 @@ def spread(values: list[float]) -> dict[str, float]:
 
 def orders(prep: tune_stories.Prepared, count: int) -> dict[str, Any]:
     corpus = prep.corpus
-    keyed = sorted(corpus.articles, key=lambda a: (a.ingested_at, a.id))  # the story key
+    keyed = sorted(corpus.articles, key=lambda a: (a.taken_in, a.id))  # the story key
     relator, reference = fed(corpus, keyed)
     runs = []
     rng = random.Random(15)

@@ -13,6 +13,7 @@ Validation policy, for producers and consumers alike:
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
@@ -225,6 +226,12 @@ class ArticleFields(BaseModel):
         "the title) because the page could not be had: read the article at its URL. Ingest "
         "keeps trying the page; a later version carries its text.",
     )
+
+    @property
+    def taken_in(self) -> datetime:
+        """When Newswire first took the article in: ``first_ingested_at``, else (events from
+        before that field) this version's ``ingested_at``."""
+        return self.first_ingested_at or self.ingested_at
 
 
 class ArticleIngested(ArticleFields, Event):

@@ -90,7 +90,7 @@ class ArticleSink:
             now = self._clock()
             decision = decide(latest, candidate, basis, now=now, lease=self._lease)
             if decision.action == "publish":
-                first = first_ingested(latest, article.first_ingested_at or article.ingested_at)
+                first = first_ingested(latest, article.taken_in)
                 record = VersionRecord(
                     article_id=article.id,
                     url=article.url,
@@ -166,12 +166,11 @@ class ArticleSink:
 
 
 def first_ingested(latest: VersionRecord | None, taken_in: datetime) -> datetime | None:
-    """When the article was first ingested: when this version was taken in for its first,
-    else as the latest claim says. Consumers order by it (relate's stories), so an edit keeps its article's
-    place. A claim from before it was kept gives its own time; a legacy head, none."""
+    """When the article was first ingested: ``taken_in`` for its first version, else as the
+    latest claim says. Consumers order by it (relate's stories), so an edit keeps its place.
+    A claim from before it was kept gives its own time; a legacy head (no claim), none."""
     if latest is None:  # to the millisecond, as the store keeps it for the next versions
         return taken_in.replace(microsecond=taken_in.microsecond // 1000 * 1000)
     if latest.first_ingested_at is not None:
         return latest.first_ingested_at
-    claimed = latest.claimed_at
-    return claimed if claimed.tzinfo is not None and latest.event_id else None
+    return latest.claimed_at if latest.event_id else None

@@ -115,7 +115,7 @@ def features_of(
     return Features(
         id=article.id,
         time=moment.timestamp(),
-        ingested=(article.first_ingested_at or article.ingested_at).timestamp(),
+        ingested=article.taken_in.timestamp(),
         terms=terms,
         entities=entities,
         names=fixed_point(entity_words(entities)),
