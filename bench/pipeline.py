@@ -15,7 +15,10 @@ relate's 14-day window: each pass relates like the corpus itself.
   drains within a grace period. The ramp stops at the first step that is not.
 - Latency: submission to readable at 25 %, 50 % and 80 % of the highest sustained rate.
 - Cost per stage: CPU per article of each process over the latency runs (from /proc) and
-  handler and store time per article (from each service's /metrics).
+  handler and store time per article (from each service's /metrics). Of that CPU, the share
+  the process would have spent idle over the same seconds (its CPU a second with nothing
+  offered, measured after the warm-up): polls, heartbeats and timers, which a higher rate
+  spreads over more articles.
 - Plumbing: the same commands produced to a topic and drained by a FastStream app that
   upserts each one by key and does nothing else (``bench.plumbing``), with and without the
   store, and by a raw aiokafka consumer.
@@ -56,6 +59,7 @@ STEP_SECONDS = 30.0
 GRACE_SECONDS = 30.0
 LATENCY_SECONDS = 40.0
 LATENCY_SHARES = (0.25, 0.5, 0.8)
+IDLE_SECONDS = 20.0
 PLUMBING_MESSAGES = 3_000
 SERVICES = ("ingest", "enrich", "relate")
 STAGES = (topics.ARTICLES_INGESTED, topics.ARTICLES_ENRICHED, topics.ARTICLES_RELATED)
@@ -266,6 +270,14 @@ async def settled(lag: Lag, timeout: float) -> None:
         await asyncio.sleep(2)
 
 
+async def idle_cpu(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds a second each process spends with nothing offered."""
+    before, started = cpu_seconds(pids), time.monotonic()
+    await asyncio.sleep(IDLE_SECONDS)
+    after, elapsed = cpu_seconds(pids), time.monotonic() - started
+    return {name: (after[name] - before[name]) / elapsed for name in pids}
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     cut = statistics.quantiles(ordered, n=100, method="inclusive")
@@ -349,9 +361,11 @@ async def drive(bench: BenchStack, stack: Stack, progress: tqdm[Any]) -> dict[st
         # Warm-up: models loaded, groups joined, first batches through.
         warm = await offer(producer, bench, submissions, tracker, 2.0, 10)
         await drained(tracker, warm, 120)
+        lag = Lag(bench)
+        await settled(lag, 120)
+        idle = await idle_cpu(pids)
         progress.update(1)
         ramp = []
-        lag = Lag(bench)
         for rate in RATES:
             step = await ramp_step(producer, bench, submissions, tracker, lag, rate)
             ramp.append(step)
@@ -366,6 +380,7 @@ async def drive(bench: BenchStack, stack: Stack, progress: tqdm[Any]) -> dict[st
 
         runs = []
         cpu_before, metrics_before = cpu_seconds(pids), await scrape(ports)
+        window_started = time.monotonic()
         for share in LATENCY_SHARES:
             rate = max(0.5, share * sustained)
             ids = await offer(producer, bench, submissions, tracker, rate, LATENCY_SECONDS)
@@ -375,9 +390,14 @@ async def drive(bench: BenchStack, stack: Stack, progress: tqdm[Any]) -> dict[st
             runs.append({"share": share, "offered_per_second": rate, **latencies(tracker, done)})
             progress.update(1)
         cpu_after, metrics_after = cpu_seconds(pids), await scrape(ports)
+        window = time.monotonic() - window_started
         articles = sum(r["articles"] for r in runs)
         cost = {
-            name: {"cpu_ms_per_article": 1000 * (cpu_after[name] - cpu_before[name]) / articles}
+            name: {
+                "cpu_ms_per_article": 1000 * (cpu_after[name] - cpu_before[name]) / articles,
+                "idle_cpu_ms_per_second": 1000 * idle[name],
+                "idle_cpu_ms_per_article": 1000 * idle[name] * window / articles,
+            }
             for name in pids
         }
         for name in SERVICES:
@@ -393,6 +413,7 @@ async def drive(bench: BenchStack, stack: Stack, progress: tqdm[Any]) -> dict[st
         await tracker.stop()
     return {
         "cpu_ms_per_article": sum(c["cpu_ms_per_article"] for c in cost.values()),
+        "idle_cpu_ms_per_article": sum(c["idle_cpu_ms_per_article"] for c in cost.values()),
         "ramp": ramp,
         "sustained_per_second": sustained,
         "saturated_output_per_second": saturated,
@@ -524,6 +545,17 @@ def baseline_table(f: dict[str, Any]) -> list[str]:
     rows = [
         ("sustained articles/s", f["sustained_per_second"], b["sustained_per_second"]),
         ("CPU ms per article, all processes", f["cpu_ms_per_article"], b["cpu_ms_per_article"]),
+        *(
+            [
+                (
+                    "of which idle, all processes",
+                    f["idle_cpu_ms_per_article"],
+                    b["idle_cpu_ms_per_article"],
+                )
+            ]
+            if "idle_cpu_ms_per_article" in f and "idle_cpu_ms_per_article" in b
+            else []
+        ),
         ("p99 submission→readable at ~50 % of sustained, s", p99_at_half(f), p99_at_half(b)),
         *(
             (
@@ -569,6 +601,11 @@ def table(f: dict[str, Any]) -> str:
     cost_rows = [
         f"| {name} | {c['cpu_ms_per_article']:.1f} | "
         + (
+            f"{c['idle_cpu_ms_per_article']:.1f} ({c['idle_cpu_ms_per_second']:.0f}/s) | "
+            if "idle_cpu_ms_per_article" in c
+            else "– | "
+        )
+        + (
             f"{c['handler_ms_per_article']:.1f} | {c['store_ms_per_article']:.1f} | "
             f"{c['store_commands_per_article']:.1f} | {c['messages_per_article']:.2f} |"
             if "handler_ms_per_article" in c
@@ -603,11 +640,13 @@ def table(f: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|---|",
             *latency_rows,
             "",
-            "Cost per article over the latency runs (CPU from /proc; handler and store time from "
-            "each service's /metrics; store time is the driver's round trips, on FerretDB):",
+            "Cost per article over the latency runs (CPU from /proc; of which idle: the CPU a "
+            "second the process spent with nothing offered, measured after the warm-up, times "
+            "the runs' seconds; handler and store time from each service's /metrics; store time "
+            "is the driver's round trips, on FerretDB):",
             "",
-            "| process | CPU ms | handler ms | store ms | store commands | messages in |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| process | CPU ms | of which idle (idle ms/s) | handler ms | store ms | store commands | messages in |",
+            "|---|---:|---:|---:|---:|---:|---:|",
             *cost_rows,
             "",
             *plumbing_table(p, sustained),
