@@ -193,6 +193,9 @@ class Partitions:
     def owns(self, key: str) -> bool:
         return partition(key) in self.owned
 
+    def epoch(self) -> int:
+        return 0  # no rebalance here: each instance keeps its partitions throughout
+
 
 class NoDeadLetters:
     async def send(self, *_: Any, **__: Any) -> None:

@@ -297,3 +297,57 @@ async def test_a_story_shows_its_representatives_summary_read_back_only_when_not
     else:  # only the latest article's is kept: the representative's is read back
         assert reads == [f"read summary {representative.representative}"]
         assert shown.summaries[older.id] == "As stored."
+
+
+async def test_a_refresh_that_would_store_what_this_instance_stored_last_writes_nothing() -> None:
+    older, newer = enriched(1), enriched(2)
+    fake = Summaries()
+    deps = relate_deps(fake, await owning(0, 1, 2), older, newer)
+    await on_batch(
+        [record("articles.enriched", 0, older), record("articles.enriched", 1, newer)], deps
+    )
+    assert f"save {newer.id}" in fake.calls
+    fake.calls.clear()
+    # Asked again with nothing new in between: the store holds exactly this, written here.
+    again = RelateRefresh(kind="article", id=newer.id, requested_at=NOW)
+    await on_batch([record("relate.refresh", 2, again)], deps)
+    assert f"update {newer.id}" not in fake.calls
+    assert f"publish relations {newer.id}" not in fake.calls
+    # A third article related to both changes what the refresh would store: written.
+    third = enriched(3)
+    deps.relator.add(third)
+    await on_batch([record("relate.refresh", 3, again)], deps)
+    assert f"update {newer.id}" in fake.calls
+    fake.calls.clear()
+    await on_batch([record("relate.refresh", 4, again)], deps)
+    assert f"update {newer.id}" not in fake.calls, "and remembered once written"
+
+
+async def test_after_a_rebalance_the_store_decides_again() -> None:
+    older, newer = enriched(1), enriched(2)
+    fake = Summaries()
+    deps = relate_deps(fake, await owning(0, 1, 2), older, newer)
+    await on_batch([record("articles.enriched", 0, newer)], deps)
+    # The partitions went elsewhere and came back: another instance may have written it.
+    await deps.owner.on_partitions_revoked(set())
+    await deps.owner.on_partitions_assigned(set())
+    fake.calls.clear()
+    again = RelateRefresh(kind="article", id=newer.id, requested_at=NOW)
+    await on_batch([record("relate.refresh", 1, again)], deps)
+    assert f"update {newer.id}" in fake.calls
+
+
+async def test_a_failed_store_write_leaves_nothing_remembered() -> None:
+    older, newer = enriched(1), enriched(2)
+
+    class FailingSave(Summaries):
+        async def save(self, article: ArticleEnriched, *_: Any, now: datetime) -> SaveResult:
+            raise RuntimeError("store went away")
+
+    fake = FailingSave()
+    deps = relate_deps(fake, await owning(0, 1, 2), older, newer)
+    await on_batch([record("articles.enriched", 0, newer)], deps)
+    fake.calls.clear()
+    again = RelateRefresh(kind="article", id=newer.id, requested_at=NOW)
+    await on_batch([record("relate.refresh", 1, again)], deps)
+    assert f"update {newer.id}" in fake.calls

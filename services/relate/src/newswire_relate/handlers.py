@@ -30,6 +30,7 @@ from .domain.documents import related_event, relations_of, story_document, story
 from .domain.relator import Relator
 from .index_reader import IndexReader
 from .refresh import RefreshOwnership, RelateRefresh
+from .written import WrittenRelations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,6 +57,11 @@ class RelateDependencies:
     """Which refresh requests would come back to this instance (done here at once)."""
     writing: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held by a batch, and by a rewrite between batches: one writer of a document here."""
+    written: WrittenRelations = field(init=False)
+    """The relations this instance stored last, for as long as its assignment holds."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "written", WrittenRelations(self.owner.epoch))
 
 
 async def on_batch(records: Sequence[ConsumerRecord[Any, Any]], deps: RelateDependencies) -> None:
@@ -252,6 +258,7 @@ async def store_article(
     now = deps.clock()
     relations = relations_of(deps.relator, article.id)
     deps.relator.written(article.id)
+    deps.written.forget(article.id)  # until stored: a failed write may have half happened
     result = await deps.articles.save(article, relations, now=now)
     if result.outcome == "stale":
         log.info(
@@ -260,6 +267,7 @@ async def store_article(
         )
         return
     await _publish(deps, related_event(article.id, article.version, relations, now), event_id)
+    deps.written.remember(article.id, relations)
     touched = deps.relator.touched_by(article.id, replayed=replayed)
     requests = [
         RelateRefresh(kind="article", id=other, requested_at=now) for other in touched.articles
@@ -286,6 +294,9 @@ async def refresh_article(article_id: str, event_id: str, deps: RelateDependenci
     now = deps.clock()
     relations = relations_of(deps.relator, article_id)
     deps.relator.written(article_id)
+    if deps.written.same(article_id, relations):
+        return  # stored so by this instance, and nothing else writes it meanwhile
+    deps.written.forget(article_id)
     version = await deps.articles.update_relations(article_id, relations, now=now)
     if version is not None:
         await _publish(deps, related_event(article_id, version, relations, now), event_id)
@@ -293,6 +304,8 @@ async def refresh_article(article_id: str, event_id: str, deps: RelateDependenci
             "relations refreshed",
             extra={"related": len(relations.related), "story_id": relations.story_id},
         )
+        # Only here: None means unchanged or not stored yet, which the store does not tell apart.
+        deps.written.remember(article_id, relations)
 
 
 async def refresh_story(story_id: str, event_id: str, deps: RelateDependencies) -> None:

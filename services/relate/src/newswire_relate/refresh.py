@@ -48,6 +48,7 @@ class RefreshOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         self._topic = topic
         self._owned: set[int] = set()
         self._partitions: list[int] = []
+        self._epoch = 0
 
     def set_partition_count(self, count: int) -> None:
         self._partitions = list(range(count))
@@ -58,10 +59,17 @@ class RefreshOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         # The producer's own choice: murmur2 of the key's bytes over all partitions.
         return _PARTITIONER(key.encode(), self._partitions, self._partitions) in self._owned
 
+    def epoch(self) -> int:
+        """Changes with every revocation and assignment: what was true of the documents
+        this instance wrote may not be after one."""
+        return self._epoch
+
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._epoch += 1
         self._owned -= {tp.partition for tp in revoked if tp.topic == self._topic}
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._epoch += 1
         self._owned |= {tp.partition for tp in assigned if tp.topic == self._topic}
 
 
