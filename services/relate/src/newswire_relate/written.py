@@ -24,7 +24,7 @@ class WrittenRelations:
     """A bounded memory of article id -> digest of the relations last stored by this
     instance, valid for one partition assignment (``assignment()`` changes with each)."""
 
-    def __init__(self, assignment: Callable[[], int] = lambda: 0, size: int = 100_000) -> None:
+    def __init__(self, assignment: Callable[[], int], size: int = 100_000) -> None:
         self._assignment = assignment
         self._size = size
         self._epoch = assignment()
