@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from newswire_devstack import components
 from newswire_devstack.components import _kafka_properties
 from newswire_devstack.config import DevstackSettings
 from newswire_devstack.stack import Stack
@@ -23,6 +24,18 @@ def test_kafka_properties_come_from_settings(tmp_path: Path) -> None:
     assert properties["auto.create.topics.enable"] == "false"
     assert properties["log.dirs"] == str(tmp_path)
     assert int(properties["message.max.bytes"]) > settings.kafka_max_message_bytes
+
+
+@pytest.mark.unit
+def test_the_store_runs_with_the_configured_gc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(components, "ensure_ferretdb", lambda settings: tmp_path / "ferretdb")
+    settings = DevstackSettings(local_dir=tmp_path, store_gogc=250)
+    spec = components.store_spec(settings)
+    assert spec.env["GOGC"] == "250"
+    assert spec.argv[0] == str(tmp_path / "ferretdb")
+    assert DevstackSettings(local_dir=tmp_path).store_gogc == 400
 
 
 @pytest.mark.unit

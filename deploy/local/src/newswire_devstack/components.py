@@ -136,6 +136,10 @@ def store_spec(settings: DevstackSettings) -> ProcessSpec:
             "--log-format=json",
         ],
         ready=lambda: probe_store(settings.mongodb_url),
+        # FerretDB decodes and re-encodes a whole document, field by field, on every read and
+        # write; most of its garbage is that, and collecting it less often is cheap (its
+        # live heap is tens of MB).
+        env={"GOGC": str(settings.store_gogc)},
         ports=(port, settings.store_debug_port),
     )
 
