@@ -8,10 +8,11 @@ from newswire_enrich.domain.enrichment import DetectedLanguage
 
 __all__ = ["LanguageIdentifier"]
 
-# Detection cost grows with length. A prefix settles almost every article (each of the dev
-# corpus's at 600 characters, with confidence 1.0); an unsure answer is asked again of more
-# text, which gains nothing past a few thousand characters.
-_PREFIX_CHARS = 600
+# Detection cost grows with length. A prefix settles almost every article: on the two dev
+# corpora (1,155 articles) 400 characters and 600 gave the same languages with the same three
+# unsure answers, in 1.5 ms against 2.2 (at 200, six were unsure and four changed). An unsure
+# answer is asked again of more text, which gains nothing past a few thousand characters.
+_PREFIX_CHARS = 400
 _SURE = 0.9
 _SAMPLE_CHARS = 3_000
 

@@ -6,6 +6,7 @@ import logging
 from functools import lru_cache
 
 import spacy
+from spacy.attrs import IS_SPACE
 from spacy.language import Language
 from spacy.tokens import Doc
 from thinc.api import NumpyOps, set_current_ops
@@ -30,9 +31,11 @@ _UNUSED = (
 @Language.component("newswire_paragraph_breaks")
 def paragraph_breaks(doc: Doc) -> Doc:
     """A paragraph break (a blank line) always starts a sentence; the title ends one."""
-    for token in doc[1:]:
-        if doc[token.i - 1].is_space and "\n" in doc[token.i - 1].text and not token.is_space:
-            token.is_sent_start = True
+    # Whitespace tokens are few: find them in the array, not by making every Token.
+    spaces = doc.to_array(IS_SPACE).tolist()
+    for i in range(1, len(spaces)):
+        if spaces[i - 1] and not spaces[i] and "\n" in doc[i - 1].text:
+            doc[i].is_sent_start = True
     return doc
 
 
