@@ -13,6 +13,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from newswire_contracts import ArticleEnriched, cloudevents
+from newswire_contracts.readmodel import ARTICLES_COLLECTION, RELATIONS_COLLECTION, joined_article
 from newswire_relate.domain.relator import Relator
 from pymongo import AsyncMongoClient
 
@@ -135,11 +136,14 @@ async def all_enriched(pipeline: Any) -> list[ArticleEnriched]:  # type: ignore[
 async def stored_relations(pipeline: Any, ids: list[str]) -> dict[str, tuple[Any, ...]]:  # type: ignore[misc]
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(pipeline.infrastructure.mongodb_url)
     try:
-        collection = client[pipeline.namespace.database]["articles"]
+        database = client[pipeline.namespace.database]
         found = {}
         for identifier in ids:
-            document = await collection.find_one({"_id": identifier})
+            # As the gateway reads it: the article joined with its relations document.
+            document = await database[ARTICLES_COLLECTION].find_one({"_id": identifier})
             if document is not None:
+                relations = await database[RELATIONS_COLLECTION].find_one({"_id": identifier})
+                document = joined_article(document, relations)
                 related = tuple(
                     (r["id"], round(r["score"], 4), r["relation"]) for r in document["related"]
                 )
@@ -202,11 +206,12 @@ async def test_two_instances_and_a_replay_give_what_one_engine_gives(pipeline) -
     stack.down(["relate"], echo=False)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(pipeline.infrastructure.mongodb_url)
     try:
-        articles = client[pipeline.namespace.database]["articles"]
+        database = client[pipeline.namespace.database]
         for identifier in ids:
-            await articles.update_one(
-                {"_id": identifier}, {"$set": {"related": [], "story_id": None}}
-            )
+            for collection in (ARTICLES_COLLECTION, RELATIONS_COLLECTION):
+                await database[collection].update_one(
+                    {"_id": identifier}, {"$set": {"related": [], "story_id": None}}
+                )
     finally:
         await client.close()
     await rewind_group(pipeline, f"{pipeline.namespace.topic_prefix}newswire-relate")

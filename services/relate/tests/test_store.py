@@ -91,6 +91,90 @@ async def test_relations_are_updated_only_when_they_change(store) -> None:  # ty
     )
 
 
+def related_to(other: str, story_id: str | None) -> Relations:
+    return Relations(
+        related=(
+            RelatedArticle(
+                id=article_id(other), title="Other", url=other, source="News", score=0.5
+            ),
+        ),
+        story_id=story_id,
+        duplicate_of=None,
+    )
+
+
+async def test_a_new_related_list_leaves_the_article_document_alone(
+    store, scratch_database
+) -> None:  # type: ignore[no-untyped-def]
+    # A neighbour's arrival rewrites the small relations document, not the article.
+    articles, collection = store
+    await articles.save(article(), NONE, now=NOW)
+    later = NOW + timedelta(minutes=1)
+    assert (
+        await articles.update_relations(
+            article().id, related_to("https://news.example/other", None), now=later
+        )
+        == 1
+    )
+    raw = await collection.find_one({"_id": article().id})
+    assert "related" not in raw
+    assert raw["stored_at"] == NOW
+    document = await articles.get(article().id)
+    assert [r["url"] for r in document["related"]] == ["https://news.example/other"]
+    assert document["stored_at"] == later
+
+
+async def test_a_new_story_reaches_the_article_document_for_the_listings(store) -> None:  # type: ignore[no-untyped-def]
+    articles, collection = store
+    await articles.save(article(), NONE, now=NOW)
+    relations = related_to("https://news.example/other", "b" * 32)
+    assert await articles.update_relations(article().id, relations, now=NOW) == 1
+    raw = await collection.find_one({"_id": article().id})
+    assert raw["story_id"] == "b" * 32
+
+
+async def test_a_refresh_that_died_halfway_is_finished_by_the_next(store, scratch_database) -> None:  # type: ignore[no-untyped-def]
+    # The relations document took the new list, then the process died before the article
+    # document took the new story: the same refresh again must write the story.
+    articles, collection = store
+    await articles.save(article(), NONE, now=NOW)
+    relations = related_to("https://news.example/other", "b" * 32)
+    half = [r.model_dump(mode="python") for r in relations.related]
+    await scratch_database["article_relations"].update_one(
+        {"_id": article().id}, {"$set": {"related": half}}
+    )
+    assert await articles.update_relations(article().id, relations, now=NOW) == 1
+    assert (await collection.find_one({"_id": article().id}))["story_id"] == "b" * 32
+    assert (await articles.get(article().id))["story_id"] == "b" * 32
+    assert await articles.update_relations(article().id, relations, now=NOW) is None
+
+
+async def test_an_article_stored_before_relations_were_kept_apart(store, scratch_database) -> None:  # type: ignore[no-untyped-def]
+    # Written by an earlier relate: relations inside the article, no relations document.
+    articles, collection = store
+    await articles.save(article(), NONE, now=NOW)
+    await scratch_database["article_relations"].delete_one({"_id": article().id})
+    old = related_to("https://news.example/old", "c" * 32)
+    await collection.update_one(
+        {"_id": article().id},
+        {
+            "$set": {
+                "related": [r.model_dump(mode="python") for r in old.related],
+                "story_id": "c" * 32,
+            }
+        },
+    )
+    assert [r["url"] for r in (await articles.get(article().id))["related"]] == [
+        "https://news.example/old"
+    ]
+    assert await articles.update_relations(article().id, old, now=NOW) is None, "unchanged"
+    new = related_to("https://news.example/new", "c" * 32)
+    assert await articles.update_relations(article().id, new, now=NOW) == 1
+    assert [r["url"] for r in (await articles.get(article().id))["related"]] == [
+        "https://news.example/new"
+    ]
+
+
 async def test_newer_versions_replace_and_older_ones_are_ignored(store) -> None:  # type: ignore[no-untyped-def]
     articles, _ = store
     await articles.save(article(version=2), NONE, now=NOW)

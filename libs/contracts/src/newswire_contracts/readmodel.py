@@ -1,6 +1,13 @@
 """Read models shared between services through MongoDB: who writes what, who reads it.
 
-- ``articles``: written by relate, served by the gateway (StoredArticle).
+- ``articles``: written by relate, served by the gateway (StoredArticle), with the story and
+  duplicate fields the listings filter on.
+- ``article_relations``: written by relate: ``{_id: article id, version, related, story_id,
+  duplicate_of, stored_at}``. An article's related list changes whenever a neighbour
+  arrives; kept apart, each such change rewrites a small document, not the article (on
+  FerretDB a rewrite costs in proportion to the document's fields). Readers join the two by
+  ``_id`` (``joined_article``); an article stored before this split has none and keeps its
+  own ``related``.
 - ``article_aliases``: written by relate: ``{_id: other id, article_id: id}`` for every URL
   that leads to an article stored under another (canonical) URL.
 - ``feed_status``: written by ingest, served by the gateway (FeedStatus).
@@ -24,6 +31,7 @@ __all__ = [
     "ARTICLES_COLLECTION",
     "FEED_STATUS_COLLECTION",
     "LISTING_INDEXES",
+    "RELATIONS_COLLECTION",
     "STORIES_COLLECTION",
     "FeedStatus",
     "StoredArticle",
@@ -31,6 +39,7 @@ __all__ = [
     "StoredStory",
     "StoryArticle",
     "article_document",
+    "joined_article",
     "search_terms",
     "search_terms_of",
 ]
@@ -39,6 +48,7 @@ ARTICLES_COLLECTION = "articles"
 ALIASES_COLLECTION = "article_aliases"
 FEED_STATUS_COLLECTION = "feed_status"
 STORIES_COLLECTION = "stories"
+RELATIONS_COLLECTION = "article_relations"
 
 
 class StoredModel(BaseModel):
@@ -89,6 +99,19 @@ def article_document(article: ArticleEnriched) -> dict[str, Any]:
         article.text,
     )
     return document
+
+
+def joined_article(article: dict[str, Any], relations: dict[str, Any] | None) -> dict[str, Any]:
+    """An article document with its relations document: the related list from the latter,
+    and the later of the two write times. The story and duplicate fields are the article's,
+    as the listings see them."""
+    if relations is None:
+        return article
+    joined = {**article, "related": relations.get("related", [])}
+    times = [t for t in (article.get("stored_at"), relations.get("stored_at")) if t is not None]
+    if times:
+        joined["stored_at"] = max(times)
+    return joined
 
 
 LISTING_INDEXES: dict[str, list[tuple[str, int]]] = {

@@ -10,7 +10,9 @@ from newswire_contracts.readmodel import (
     ALIASES_COLLECTION,
     ARTICLES_COLLECTION,
     LISTING_INDEXES,
+    RELATIONS_COLLECTION,
     StoredArticle,
+    joined_article,
 )
 from newswire_platform import store_errors
 from pymongo.asynchronous.database import AsyncDatabase
@@ -33,6 +35,7 @@ class ArticleReader:
     ) -> None:
         self._articles = database[ARTICLES_COLLECTION]
         self._aliases = database[ALIASES_COLLECTION]
+        self._relations = database[RELATIONS_COLLECTION]
         # A cache of size 0 keeps nothing: every read goes to the store.
         self.cache = cache if cache is not None else ArticleCache(0, 0)
 
@@ -79,7 +82,10 @@ class ArticleReader:
                 alias = await self._aliases.find_one({"_id": article_id})
                 if alias is not None:
                     document = await self._articles.find_one({"_id": alias["article_id"]})
-        return StoredArticle.from_document(document) if document else None
+            if document is None:
+                return None
+            relations = await self._relations.find_one({"_id": document["_id"]})
+        return StoredArticle.from_document(joined_article(document, relations))
 
 
 def _filter(query: ArticleQuery, after: tuple[datetime, str] | None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The read model in MongoDB that relate alone writes: articles, their aliases, stories."""
+"""The read model in MongoDB that relate alone writes: articles, their relations, their
+aliases, stories."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from newswire_contracts import ArticleEnriched
 from newswire_contracts.readmodel import (
     ALIASES_COLLECTION,
     ARTICLES_COLLECTION,
+    RELATIONS_COLLECTION,
     STORIES_COLLECTION,
     StoredStory,
     article_document,
+    joined_article,
 )
 from newswire_platform import store_errors
 from pymongo import ReturnDocument
@@ -31,12 +34,13 @@ class SaveResult:
     stored_version: int
 
 
-def _fields(relations: Relations) -> dict[str, Any]:
-    return {
-        "related": [_as_stored(item.model_dump(mode="python")) for item in relations.related],
-        "story_id": relations.story_id,
-        "duplicate_of": relations.duplicate_of,
-    }
+def _related(relations: Relations) -> list[dict[str, Any]]:
+    return [_as_stored(item.model_dump(mode="python")) for item in relations.related]
+
+
+def _listed(relations: Relations) -> dict[str, Any]:
+    """The relations the article document carries too: the listings filter on them."""
+    return {"story_id": relations.story_id, "duplicate_of": relations.duplicate_of}
 
 
 def _as_stored(value: Any) -> Any:
@@ -56,10 +60,17 @@ class ArticleStore:
     Every call reads and writes by ``_id`` alone, the one filter FerretDB 1.24 answers from
     an index. One writer per article is guaranteed by Kafka: an article's events and its
     refresh requests share a key, hence a partition, hence one relate instance at a time.
+
+    An article is two documents: the article (its content, and its story and duplicate for
+    the listings) and its relations (related list, story, duplicate, and the version they
+    were computed for), which every neighbour's arrival rewrites. The relations document's
+    story and duplicate say what the article document holds: they are set only once it does,
+    so a write that died between the two is finished by the next.
     """
 
     def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
         self._articles: AsyncCollection[dict[str, Any]] = database[ARTICLES_COLLECTION]
+        self._relations: AsyncCollection[dict[str, Any]] = database[RELATIONS_COLLECTION]
         self._aliases: AsyncCollection[dict[str, Any]] = database[ALIASES_COLLECTION]
 
     async def save(
@@ -70,27 +81,40 @@ class ArticleStore:
         Redelivery of the same version rewrites the same content (no duplicate, no
         regression); an older version is ignored.
         """
-        fields = {**article_document(article), **_fields(relations), "stored_at": now}
+        fields = {**article_document(article), **_listed(relations), "stored_at": now}
         with store_errors():
-            # Aliases first: once the article is readable, so are they.
-            for alias in article.aliases:
-                await self._aliases.replace_one(
-                    {"_id": alias}, {"article_id": article.id}, upsert=True
+            result = await self._save_article(article, fields)
+            if result.outcome != "stale":
+                # After the article: the story and duplicate it names are then the article's.
+                relations_document = {
+                    "version": article.version,
+                    "related": _related(relations),
+                    **_listed(relations),
+                    "stored_at": now,
+                }
+                await self._relations.replace_one(
+                    {"_id": article.id}, relations_document, upsert=True
                 )
-            # Insert first: a new article (the common case) costs one round trip, a
-            # redelivered one an extra read.
-            try:
-                await self._articles.insert_one({"_id": article.id, **fields})
-                return SaveResult("created", article.version)
-            except DuplicateKeyError:
-                current = await self._articles.find_one(
-                    {"_id": article.id}, projection={"version": 1, "content_hash": 1}
-                )
-                if current is None:
-                    raise
-            if current["version"] > article.version:
-                return SaveResult("stale", current["version"])
-            await self._articles.update_one({"_id": article.id}, {"$set": fields})
+        return result
+
+    async def _save_article(self, article: ArticleEnriched, fields: dict[str, Any]) -> SaveResult:
+        # Aliases first: once the article is readable, so are they.
+        for alias in article.aliases:
+            await self._aliases.replace_one({"_id": alias}, {"article_id": article.id}, upsert=True)
+        # Insert first: a new article (the common case) costs one round trip, a redelivered
+        # one an extra read.
+        try:
+            await self._articles.insert_one({"_id": article.id, **fields})
+            return SaveResult("created", article.version)
+        except DuplicateKeyError:
+            current = await self._articles.find_one(
+                {"_id": article.id}, projection={"version": 1, "content_hash": 1}
+            )
+            if current is None:
+                raise
+        if current["version"] > article.version:
+            return SaveResult("stale", current["version"])
+        await self._articles.update_one({"_id": article.id}, {"$set": fields})
         unchanged = (
             current["version"] == article.version
             and current.get("content_hash") == article.content_hash
@@ -105,23 +129,64 @@ class ArticleStore:
         An article not stored yet is left alone: its own event writes it, with the
         relations of that moment.
         """
-        fields = _fields(relations)
+        related, listed = _related(relations), _listed(relations)
         with store_errors():
-            # One round trip: the write, answered with what was there before it (an
-            # unchanged list is written again, and nothing is published for it).
-            before = await self._articles.find_one_and_update(
+            # One round trip in the common case: the list written, answered with what was
+            # there before (an unchanged one is written again, and nothing is published).
+            before = await self._relations.find_one_and_update(
                 {"_id": article_id},
-                {"$set": {**fields, "stored_at": now}},
+                {"$set": {"related": related, "stored_at": now}},
                 # No projection: FerretDB 1.24 does not implement one on findAndModify.
                 return_document=ReturnDocument.BEFORE,
             )
-        if before is None or all(before.get(k) == v for k, v in fields.items()):
+            if before is None:
+                before = await self._relations_of_older(article_id, related, now)
+                if before is None:
+                    return None
+            if any(before.get(k) != v for k, v in listed.items()):
+                # The article document first: until it holds them, the relations document
+                # says it does not, and a retry writes it again.
+                await self._articles.update_one(
+                    {"_id": article_id}, {"$set": {**listed, "stored_at": now}}
+                )
+                await self._relations.update_one({"_id": article_id}, {"$set": listed})
+        if before.get("related") == related and all(before.get(k) == v for k, v in listed.items()):
             return None
         return int(before["version"])
 
+    async def _relations_of_older(
+        self, article_id: str, related: list[dict[str, Any]], now: datetime
+    ) -> dict[str, Any] | None:
+        """For an article stored without a relations document (not stored yet: None; or
+        stored before relations were kept apart): its relations as the article holds them,
+        with the new list written to a relations document of its own."""
+        article = await self._articles.find_one(
+            {"_id": article_id},
+            projection={"version": 1, "related": 1, "story_id": 1, "duplicate_of": 1},
+        )
+        if article is None:
+            return None
+        before = {k: article.get(k) for k in ("version", "related", "story_id", "duplicate_of")}
+        await self._relations.replace_one(
+            {"_id": article_id},
+            {
+                "version": article["version"],
+                "related": related,
+                "stored_at": now,
+                "story_id": before["story_id"],
+                "duplicate_of": before["duplicate_of"],
+            },
+            upsert=True,
+        )
+        return before
+
     async def get(self, article_id: str) -> dict[str, Any] | None:
+        """The article as readers see it (with its relations)."""
         with store_errors():
-            return await self._articles.find_one({"_id": article_id})
+            article = await self._articles.find_one({"_id": article_id})
+            if article is None:
+                return None
+            return joined_article(article, await self._relations.find_one({"_id": article_id}))
 
     async def summary_of(self, article_id: str) -> str:
         """The stored article's summary ("" when it is not stored yet or has none)."""
