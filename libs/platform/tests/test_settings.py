@@ -83,3 +83,18 @@ def test_produced_batches_are_compressed(monkeypatch: pytest.MonkeyPatch) -> Non
     assert broker._connection_kwargs["compression_type"] == "lz4"
     monkeypatch.setenv("NEWSWIRE_KAFKA_COMPRESSION", "none")
     assert create_broker(ExampleSettings())._connection_kwargs["compression_type"] is None
+
+
+async def test_consumers_wait_on_the_broker_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newswire_platform import clients
+    from newswire_platform.kafka import _group_member
+
+    class Model:
+        topic = "articles.enriched"
+
+    monkeypatch.setenv("NEWSWIRE_KAFKA_FETCH_MAX_WAIT_MS", "1500")
+    settings = ExampleSettings()
+    assert _group_member(settings, Model, "reads")["fetch_max_wait_ms"] == 1500
+    assert clients.consumer(settings)._fetch_max_wait_ms == 1500
+    monkeypatch.delenv("NEWSWIRE_KAFKA_FETCH_MAX_WAIT_MS")
+    assert ExampleSettings().kafka_fetch_max_wait_ms == 2000

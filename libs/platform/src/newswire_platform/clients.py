@@ -34,6 +34,7 @@ def consumer(
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         max_partition_fetch_bytes=settings.kafka_max_message_bytes + _HEADROOM,
         fetch_max_bytes=max(50 * 1024 * 1024, settings.kafka_max_message_bytes * 2),
     )

@@ -215,6 +215,7 @@ def _group_member(settings: ServiceSettings, model: Any, description: str) -> di
         # Transient failures are retried inside the handler call; give them time before
         # the group coordinator considers this consumer dead.
         "max_poll_interval_ms": 15 * 60 * 1000,
+        "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
         "title": f"{settings.topic(model.topic)}:{settings.service_name}",
         "description": description,
     }

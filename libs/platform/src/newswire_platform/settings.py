@@ -73,6 +73,12 @@ class ServiceSettings(BaseSettings):
         le=1000,
         description="How long a producer waits to fill a batch (messages sent while a request is under way share the next one anyway).",
     )
+    kafka_fetch_max_wait_ms: int = Field(
+        default=2000,
+        ge=10,
+        le=30_000,
+        description="How long the broker holds a consumer's fetch while there is nothing to read. A message that arrives ends the wait at once, so a longer wait only means fewer empty fetches to answer: at 2 s instead of the client's 0.5 s, an idle broker with the four services connected used 19 ms of CPU a second instead of 40.",
+    )
     consumer_max_attempts: int = Field(
         default=5, ge=1, description="Attempts at a failing message before it is dead-lettered."
     )
