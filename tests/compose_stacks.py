@@ -222,6 +222,61 @@ async def settled_read_model(
     return await eventually(settled, timeout=timeout, interval=5, what="the read model to settle")
 
 
+_ONE_ENGINE = """
+import asyncio, json, sys
+from aiokafka import AIOKafkaConsumer
+from newswire_contracts import ArticleEnriched, cloudevents
+from newswire_relate.config import RelateSettings
+from newswire_relate.domain.relator import Relator
+
+async def main():
+    settings = RelateSettings()
+    relator = Relator(stories=settings.story_params())
+    consumer = AIOKafkaConsumer(
+        settings.topic(ArticleEnriched.topic),
+        bootstrap_servers=settings.kafka_bootstrap_list,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        while not consumer.assignment():
+            await asyncio.sleep(0.1)
+        ends = await consumer.end_offsets(list(consumer.assignment()))
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for record in records:
+                    try:
+                        event = cloudevents.decode(ArticleEnriched, record.headers, record.value)
+                    except cloudevents.InvalidEventError:
+                        continue
+                    relator.add(event[0])
+    finally:
+        await consumer.stop()
+    print(json.dumps({i: relator.story_id(i) for i in json.loads(sys.argv[1])}))
+
+asyncio.run(main())
+"""
+
+
+def one_engine_stories(deployed: Deployed, ids: Sequence[str]) -> dict[str, str]:
+    """Each article's story as one relation engine makes them of the articles this
+    deployment enriched, run in a relate container on the project's network."""
+    out = deployed.compose(
+        "run",
+        "--rm",
+        "--no-deps",
+        "-T",
+        "relate",
+        "python",
+        "-c",
+        _ONE_ENGINE,
+        json.dumps(list(ids)),
+    )
+    found: dict[str, str] = json.loads(out.strip().splitlines()[-1])
+    return found
+
+
 async def listed(client: httpx.AsyncClient) -> list[tuple[str, str]]:
     """(id, url) of every article the listing serves, page after page, repeats kept."""
     found: list[tuple[str, str]] = []

@@ -204,16 +204,16 @@ async def test_two_instances_and_a_replay_give_what_one_engine_gives(pipeline) -
 
     # Replay: relate reads articles.enriched again from the start and writes the same.
     stack.down(["relate"], echo=False)
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(pipeline.infrastructure.mongodb_url)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(pipeline.infrastructure.mongodb_url)
     try:
-        database = client[pipeline.namespace.database]
+        database = mongo[pipeline.namespace.database]
         for identifier in ids:
             for collection in (ARTICLES_COLLECTION, RELATIONS_COLLECTION):
                 await database[collection].update_one(
                     {"_id": identifier}, {"$set": {"related": [], "story_id": None}}
                 )
     finally:
-        await client.close()
+        await mongo.close()
     await rewind_group(pipeline, f"{pipeline.namespace.topic_prefix}newswire-relate")
     await stack.up(["relate"], echo=False)
 
