@@ -19,8 +19,6 @@ from functools import lru_cache
 from spacy.tokens import Doc
 from wordfreq import zipf_frequency
 
-from .words import words_of
-
 __all__ = ["keywords_of", "word_idf"]
 
 MAX_KEYWORDS = 10
@@ -34,7 +32,9 @@ _PHRASE_TYPES = frozenset(
 def keywords_of(doc: Doc, language: str, *, limit: int = MAX_KEYWORDS) -> tuple[str, ...]:
     """The article's keywords and key phrases, best first, lower-cased."""
     counts: Counter[str] = Counter(
-        lower for _, lower, length in words_of(doc).content if 2 < length <= _LONGEST_WORD
+        token.lower_
+        for token in doc
+        if token.is_alpha and not token.is_stop and 2 < len(token) <= _LONGEST_WORD
     )
     for ent in doc.ents:
         if ent.label_ in _PHRASE_TYPES and " " in ent.text.strip() and len(ent.text) <= 100:

@@ -23,7 +23,6 @@ from collections import Counter
 from spacy.tokens import Doc, Span
 
 from .keywords import word_idf
-from .words import text_of, words_of
 
 __all__ = ["key_points_of", "prose_sentences", "summary_of"]
 
@@ -41,16 +40,12 @@ def prose_sentences(doc: Doc, *, start_char: int = 0) -> list[Span]:
     """Sentences from ``start_char`` on that read as sentences: six words or more, ending
     like one, no boilerplate."""
     kept = []
-    table = words_of(doc)
     for sentence in doc.sents:
         if sentence.start_char < start_char:
             continue
-        text = text_of(sentence).strip()
-        if (
-            table.alpha_between(sentence.start, sentence.end) >= 6
-            and _ENDS_LIKE_A_SENTENCE.search(text)
-            and not _BOILERPLATE.search(text)
-        ):
+        text = sentence.text.strip()
+        words = sum(1 for token in sentence if token.is_alpha)
+        if words >= 6 and _ENDS_LIKE_A_SENTENCE.search(text) and not _BOILERPLATE.search(text):
             kept.append(sentence)
     return kept
 
@@ -58,7 +53,7 @@ def prose_sentences(doc: Doc, *, start_char: int = 0) -> list[Span]:
 def summary_of(sentences: list[Span]) -> str:
     chosen: list[str] = []
     for sentence in sentences[:MAX_SENTENCES]:
-        text = " ".join(text_of(sentence).split())
+        text = " ".join(sentence.text.split())
         if chosen and sum(len(s) + 1 for s in chosen) + len(text) > MAX_SUMMARY_CHARS:
             break
         chosen.append(text[:MAX_SUMMARY_CHARS])
@@ -73,7 +68,7 @@ def key_points_of(
         return ()
     # The words are read off the document once (a pass over a span's tokens is costly), then
     # each sentence takes its slice of them.
-    words = [(i, lower) for i, lower, _ in words_of(doc).content]
+    words = [(t.i, t.lower_) for t in doc if t.is_alpha and not t.is_stop]
     positions = [i for i, _ in words]
     document = _weights([w for _, w in words], language)
     heading = _title_weights(title, doc, language) if title else {}
@@ -84,7 +79,7 @@ def key_points_of(
         scored.append((_cosine(weights, document) + 0.5 * _cosine(weights, heading), i))
     scored.sort(reverse=True)
     best = sorted(i for _, i in scored[:MAX_SENTENCES])
-    return tuple(" ".join(text_of(sentences[i]).split())[:500] for i in best)
+    return tuple(" ".join(sentences[i].text.split())[:500] for i in best)
 
 
 def _weights(words: list[str], language: str) -> dict[str, float]:
