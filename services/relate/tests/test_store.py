@@ -149,6 +149,27 @@ async def test_a_refresh_that_died_halfway_is_finished_by_the_next(store, scratc
     assert await articles.update_relations(article().id, relations, now=NOW) is None
 
 
+async def test_a_story_write_that_died_halfway_is_redone_whatever_comes_next(
+    store, scratch_database
+) -> None:  # type: ignore[no-untyped-def]
+    # The article document took story S2, then the process died before the relations document
+    # said so; the story then went back to S1, as the relations document still has it. The
+    # next refresh must still put S1 back into the article document.
+    articles, collection = store
+    s1, s2 = "b" * 32, "c" * 32
+    relations = related_to("https://news.example/other", s1)
+    await articles.save(article(), relations, now=NOW)
+    await scratch_database["article_relations"].update_one(
+        {"_id": article().id}, {"$set": {"listing_pending": True}}
+    )
+    await collection.update_one({"_id": article().id}, {"$set": {"story_id": s2}})
+    assert await articles.update_relations(article().id, relations, now=NOW) == 1, (
+        "what readers saw changed back: said"
+    )
+    assert (await collection.find_one({"_id": article().id}))["story_id"] == s1
+    assert await articles.update_relations(article().id, relations, now=NOW) is None
+
+
 async def test_an_article_stored_before_relations_were_kept_apart(store, scratch_database) -> None:  # type: ignore[no-untyped-def]
     # Written by an earlier relate: relations inside the article, no relations document.
     articles, collection = store

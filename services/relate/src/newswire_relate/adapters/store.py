@@ -34,6 +34,11 @@ class SaveResult:
     stored_version: int
 
 
+_PENDING = "listing_pending"
+"""Set on a relations document while its story and duplicate are being written to the
+article document."""
+
+
 def _related(relations: Relations) -> list[dict[str, Any]]:
     return [_as_stored(item.model_dump(mode="python")) for item in relations.related]
 
@@ -143,16 +148,22 @@ class ArticleStore:
                 before = await self._relations_of_older(article_id, related, now)
                 if before is None:
                     return None
-            if any(before.get(k) != v for k, v in listed.items()):
-                # The article document first: until it holds them, the relations document
-                # says it does not, and a retry writes it again.
+            pending = bool(before.get(_PENDING))
+            if pending or any(before.get(k) != v for k, v in listed.items()):
+                # Marked first: a process that dies before the relations document says what
+                # the article document holds leaves the mark, and the next refresh writes the
+                # article document again, whatever story it then computes.
+                await self._relations.update_one({"_id": article_id}, {"$set": {_PENDING: True}})
                 await self._articles.update_one(
                     {"_id": article_id}, {"$set": {**listed, "stored_at": now}}
                 )
-                await self._relations.update_one({"_id": article_id}, {"$set": listed})
-        if before.get("related") == related and all(before.get(k) == v for k, v in listed.items()):
-            return None
-        return int(before["version"])
+                await self._relations.update_one(
+                    {"_id": article_id}, {"$set": {**listed, _PENDING: False}}
+                )
+        unchanged = before.get("related") == related and all(
+            before.get(k) == v for k, v in listed.items()
+        )
+        return None if unchanged and not pending else int(before["version"])
 
     async def _relations_of_older(
         self, article_id: str, related: list[dict[str, Any]], now: datetime
