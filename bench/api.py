@@ -255,7 +255,7 @@ def run(progress: tqdm[Any]) -> tuple[dict[str, Any], str]:
         "connections": CONNECTIONS,
         "seconds": SECONDS,
         "warmup_seconds": WARMUP,
-        "store": "FerretDB (MongoDB wire, SQLite back end), find_one by _id (cache off)",
+        "store": "FerretDB (MongoDB wire, SQLite back end), the article and its relations by _id (cache off)",
         **{k: v for k, v in measured.items() if k != "targets"},
         "targets": targets,
         "ratio_article_to_bare": article_ratio,
