@@ -224,35 +224,20 @@ async def settled_read_model(
 
 _ONE_ENGINE = """
 import asyncio, json, sys
-from aiokafka import AIOKafkaConsumer
-from newswire_contracts import ArticleEnriched, cloudevents
+from newswire_contracts import ArticleEnriched
 from newswire_relate.config import RelateSettings
 from newswire_relate.domain.relator import Relator
+from newswire_relate.index_reader import IndexReader
 
 async def main():
     settings = RelateSettings()
     relator = Relator(stories=settings.story_params())
-    consumer = AIOKafkaConsumer(
-        settings.topic(ArticleEnriched.topic),
-        bootstrap_servers=settings.kafka_bootstrap_list,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
+    reader = IndexReader(settings, settings.topic(ArticleEnriched.topic), relator)
+    await reader.start()
     try:
-        while not consumer.assignment():
-            await asyncio.sleep(0.1)
-        ends = await consumer.end_offsets(list(consumer.assignment()))
-        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                for record in records:
-                    try:
-                        event = cloudevents.decode(ArticleEnriched, record.headers, record.value)
-                    except cloudevents.InvalidEventError:
-                        continue
-                    relator.add(event[0])
+        await reader.ready.wait()  # the topic as it was at start, read and placed in stories
     finally:
-        await consumer.stop()
+        await reader.stop()
     print(json.dumps({i: relator.story_id(i) for i in json.loads(sys.argv[1])}))
 
 asyncio.run(main())

@@ -149,7 +149,8 @@ class ArticleStore:
                 if before is None:
                     return None
             pending = bool(before.get(_PENDING))
-            if pending or any(before.get(k) != v for k, v in listed.items()):
+            listed_changed = any(before.get(k) != v for k, v in listed.items())
+            if pending or listed_changed:
                 # Marked first: a process that dies before the relations document says what
                 # the article document holds leaves the mark, and the next refresh writes the
                 # article document again, whatever story it then computes.
@@ -160,10 +161,9 @@ class ArticleStore:
                 await self._relations.update_one(
                     {"_id": article_id}, {"$set": {**listed, _PENDING: False}}
                 )
-        unchanged = before.get("related") == related and all(
-            before.get(k) == v for k, v in listed.items()
-        )
-        return None if unchanged and not pending else int(before["version"])
+        if before.get("related") == related and not listed_changed and not pending:
+            return None
+        return int(before["version"])
 
     async def _relations_of_older(
         self, article_id: str, related: list[dict[str, Any]], now: datetime
