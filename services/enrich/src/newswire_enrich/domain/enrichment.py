@@ -78,6 +78,13 @@ def prepare_text(text: str, max_chars: int) -> tuple[str, tuple[str, ...]]:
     return text, tuple(flags)
 
 
+def _whole_count(text: str, body: str, body_words: int, flags: tuple[str, ...]) -> int:
+    """Words of the whole text (of the text without its markup where that was removed)."""
+    if body is text or "markup_removed" in flags:
+        return body_words  # the text as analysed: counted already
+    return word_count(text)
+
+
 class Enricher:
     """Language, entities, keywords, summary, key points and reading time for articles."""
 
@@ -132,7 +139,7 @@ class Enricher:
             article=article,
             analysed=analysed,
             title_chars=len(title) + 2 if title else 0,
-            words=word_count(article.text) if "markup_removed" not in flags else words,
+            words=_whole_count(article.text, body, words, flags),
             language=language,
             confidence=confidence,
             flags=(*flags, *extra),
