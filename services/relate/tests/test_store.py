@@ -124,6 +124,25 @@ async def test_a_new_related_list_leaves_the_article_document_alone(
     assert document["stored_at"] == later
 
 
+async def test_a_new_article_takes_over_a_relations_document_left_behind(
+    store, scratch_database
+) -> None:  # type: ignore[no-untyped-def]
+    # A new article's relations are inserted; one left by an earlier life of the article (its
+    # document removed by hand, a restored backup) is replaced, not kept.
+    articles, _ = store
+    await scratch_database["article_relations"].insert_one(
+        {"_id": article().id, "version": 7, "related": [{"id": "old"}], "story_id": "old"}
+    )
+    result = await articles.save(article(), related_to("https://news.example/other", None), now=NOW)
+    assert result.outcome == "created"
+    document = await articles.get(article().id)
+    assert document is not None
+    assert [r["url"] for r in document["related"]] == ["https://news.example/other"]
+    relations = await scratch_database["article_relations"].find_one({"_id": article().id})
+    assert relations["version"] == 1
+    assert relations["story_id"] is None
+
+
 async def test_a_new_story_reaches_the_article_document_for_the_listings(store) -> None:  # type: ignore[no-untyped-def]
     articles, collection = store
     await articles.save(article(), NONE, now=NOW)

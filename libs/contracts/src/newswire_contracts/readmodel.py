@@ -19,6 +19,7 @@ an index. Writers may store more fields than these models name; readers ignore t
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any, Self
 
@@ -151,7 +152,7 @@ def search_terms_of(heading: str, body: str) -> list[str]:
     names, then the words of its first SEARCH_TEXT_WORDS words of text, up to a bound."""
     words = search_terms(heading)
     seen = set(words)
-    for match in list(_TOKEN.finditer(body))[:SEARCH_TEXT_WORDS]:
+    for match in itertools.islice(_TOKEN.finditer(body), SEARCH_TEXT_WORDS):
         word = match.group(0).casefold()
         if word not in seen and word not in _STOPWORDS:
             seen.add(word)

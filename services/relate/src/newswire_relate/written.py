@@ -11,7 +11,6 @@ changes; a restart starts it empty. Without a memory the write decides, as befor
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -28,7 +27,7 @@ class WrittenRelations:
         self._assignment = assignment
         self._size = size
         self._epoch = assignment()
-        self._digests: OrderedDict[str, bytes] = OrderedDict()
+        self._digests: OrderedDict[str, int] = OrderedDict()
 
     def same(self, article_id: str, relations: Relations) -> bool:
         """Whether these are exactly the relations this instance stored for it last."""
@@ -52,6 +51,8 @@ class WrittenRelations:
             self._epoch = epoch
 
 
-def _digest(relations: Relations) -> bytes:
-    # repr spells every field of every related article; 16 bytes keep 100,000 entries small.
-    return hashlib.blake2b(repr(relations).encode(), digest_size=16).digest()
+def _digest(relations: Relations) -> int:
+    # The hash of every field of every related article (all frozen): a thirtieth of the time of
+    # hashing their repr, which was 3 % of relate's CPU. A false "same" needs two 64-bit
+    # hashes to collide, and only skips one write until the article's next change.
+    return hash(relations)

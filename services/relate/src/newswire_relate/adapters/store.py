@@ -97,10 +97,21 @@ class ArticleStore:
                     **_listed(relations),
                     "stored_at": now,
                 }
-                await self._relations.replace_one(
-                    {"_id": article.id}, relations_document, upsert=True
-                )
+                await self._write_relations(article.id, relations_document, result.outcome)
         return result
+
+    async def _write_relations(
+        self, article_id: str, document: dict[str, Any], outcome: str
+    ) -> None:
+        if outcome == "created":
+            # A new article has no relations document yet: an insert is cheaper for the store
+            # than an upsert, which looks for one first.
+            try:
+                await self._relations.insert_one({"_id": article_id, **document})
+                return
+            except DuplicateKeyError:
+                pass  # one left by an earlier life of the article
+        await self._relations.replace_one({"_id": article_id}, document, upsert=True)
 
     async def _save_article(self, article: ArticleEnriched, fields: dict[str, Any]) -> SaveResult:
         # Aliases first: once the article is readable, so are they.

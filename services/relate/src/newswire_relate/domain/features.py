@@ -159,8 +159,18 @@ def dot(a: dict[K, int], b: dict[K, int]) -> int:
     return sum([weight * get(term, 0) for term, weight in a.items()])
 
 
+_SEEDED = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=7)
+"""Its permutations are drawn once: drawing them for every article was a third of the sketch's
+time. The sketches are the same."""
+
+
 def _minhash(words: list[str]) -> np.ndarray:
-    sketch = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=7)
+    sketch = MinHash(
+        num_perm=MINHASH_PERMUTATIONS,
+        seed=7,
+        permutations=_SEEDED.permutations,
+        scheme=_SEEDED.scheme,
+    )
     shingles = [
         " ".join(words[i : i + SHINGLE_WORDS]).encode()
         for i in range(max(1, len(words) - SHINGLE_WORDS + 1))
