@@ -8,9 +8,11 @@ the document back, so concurrent ones can lose each other). The claim holds the 
 publish until it is marked published, so that if its writer dies in between, the next
 writer of the article publishes that same event (same id) instead of losing it.
 
-The head document of an article records the latest version marked published; it is a hint
-that may lag behind (a writer that died before writing it, or two marks at once), so readers
-probe the versions after it. Articles ingested before claims existed have only a head, read
+The head document of an article records the latest version marked published once there is
+more than one; it is a hint that may lag behind (a writer that died before writing it, or two
+marks at once), so readers probe the versions after it. Without a head they probe from
+version 1, which is where a new article's only version is: most articles never get a head,
+and their publication costs one store write fewer. Articles ingested before claims existed have only a head, read
 as their published latest version.
 """
 
@@ -137,12 +139,15 @@ class ArticleVersions:
         return ArticleIngested.model_validate(document["event"], strict=False)
 
     async def mark_published(self, record: VersionRecord, *, url: str, now: datetime) -> None:
-        """The claim's event is acknowledged by Kafka: drop the event, move the head on."""
+        """The claim's event is acknowledged by Kafka: drop the event; from a second version
+        on, move the head on."""
         with store_errors():
             await self._versions.update_one(
                 {"_id": record.claim_id},
                 {"$set": {"published": True, "published_at": now}, "$unset": {"event": ""}},
             )
+            if record.version == 1:
+                return  # found by probing from 1 (see the module's docstring)
             head = {"$max": {"version": record.version}, "$set": {"url": url, "updated_at": now}}
             try:
                 await self._heads.update_one({"_id": record.article_id}, head, upsert=True)
