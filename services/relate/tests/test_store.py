@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from newswire_contracts import ArticleEnriched, RelatedArticle, article_id
-from newswire_contracts.readmodel import StoredStory
+from newswire_contracts.readmodel import RELATIONS_COLLECTION, StoredStory
 from newswire_relate.adapters.store import ArticleStore, StoryStore
 from newswire_relate.domain.documents import Relations
 
@@ -130,7 +130,7 @@ async def test_a_new_article_takes_over_a_relations_document_left_behind(
     # A new article's relations are inserted; one left by an earlier life of the article (its
     # document removed by hand, a restored backup) is replaced, not kept.
     articles, _ = store
-    await scratch_database["article_relations"].insert_one(
+    await scratch_database[RELATIONS_COLLECTION].insert_one(
         {"_id": article().id, "version": 7, "related": [{"id": "old"}], "story_id": "old"}
     )
     result = await articles.save(article(), related_to("https://news.example/other", None), now=NOW)
@@ -138,7 +138,7 @@ async def test_a_new_article_takes_over_a_relations_document_left_behind(
     document = await articles.get(article().id)
     assert document is not None
     assert [r["url"] for r in document["related"]] == ["https://news.example/other"]
-    relations = await scratch_database["article_relations"].find_one({"_id": article().id})
+    relations = await scratch_database[RELATIONS_COLLECTION].find_one({"_id": article().id})
     assert relations["version"] == 1
     assert relations["story_id"] is None
 
@@ -159,7 +159,7 @@ async def test_a_refresh_that_died_halfway_is_finished_by_the_next(store, scratc
     await articles.save(article(), NONE, now=NOW)
     relations = related_to("https://news.example/other", "b" * 32)
     half = [r.model_dump(mode="python") for r in relations.related]
-    await scratch_database["article_relations"].update_one(
+    await scratch_database[RELATIONS_COLLECTION].update_one(
         {"_id": article().id}, {"$set": {"related": half}}
     )
     assert await articles.update_relations(article().id, relations, now=NOW) == 1
@@ -178,7 +178,7 @@ async def test_a_story_write_that_died_halfway_is_redone_whatever_comes_next(
     s1, s2 = "b" * 32, "c" * 32
     relations = related_to("https://news.example/other", s1)
     await articles.save(article(), relations, now=NOW)
-    await scratch_database["article_relations"].update_one(
+    await scratch_database[RELATIONS_COLLECTION].update_one(
         {"_id": article().id}, {"$set": {"listing_pending": True}}
     )
     await collection.update_one({"_id": article().id}, {"$set": {"story_id": s2}})
@@ -193,7 +193,7 @@ async def test_an_article_stored_before_relations_were_kept_apart(store, scratch
     # Written by an earlier relate: relations inside the article, no relations document.
     articles, collection = store
     await articles.save(article(), NONE, now=NOW)
-    await scratch_database["article_relations"].delete_one({"_id": article().id})
+    await scratch_database[RELATIONS_COLLECTION].delete_one({"_id": article().id})
     old = related_to("https://news.example/old", "c" * 32)
     await collection.update_one(
         {"_id": article().id},

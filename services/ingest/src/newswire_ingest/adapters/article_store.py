@@ -12,8 +12,8 @@ The head document of an article records the latest version marked published once
 more than one; it is a hint that may lag behind (a writer that died before writing it, or two
 marks at once), so readers probe the versions after it. Without a head they probe from
 version 1, which is where a new article's only version is: most articles never get a head,
-and their publication costs one store write fewer. Articles ingested before claims existed have only a head, read
-as their published latest version.
+and their publication costs one store write fewer. Articles ingested before claims existed
+have only a head, read as their published latest version.
 """
 
 from __future__ import annotations
