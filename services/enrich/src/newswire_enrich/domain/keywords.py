@@ -16,10 +16,12 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
+import numpy
+from spacy.attrs import IS_ALPHA, IS_STOP, LENGTH, LOWER
 from spacy.tokens import Doc
 from wordfreq import zipf_frequency
 
-__all__ = ["keywords_of", "word_idf"]
+__all__ = ["content_words", "keywords_of", "word_idf"]
 
 MAX_KEYWORDS = 10
 _LONGEST_WORD = 30  # longer "words" are garbage or URLs, never keywords
@@ -31,10 +33,9 @@ _PHRASE_TYPES = frozenset(
 
 def keywords_of(doc: Doc, language: str, *, limit: int = MAX_KEYWORDS) -> tuple[str, ...]:
     """The article's keywords and key phrases, best first, lower-cased."""
+    _, words, lengths = content_words(doc)
     counts: Counter[str] = Counter(
-        token.lower_
-        for token in doc
-        if token.is_alpha and not token.is_stop and 2 < len(token) <= _LONGEST_WORD
+        word for word, length in zip(words, lengths, strict=True) if 2 < length <= _LONGEST_WORD
     )
     for ent in doc.ents:
         if ent.label_ in _PHRASE_TYPES and " " in ent.text.strip() and len(ent.text) <= 100:
@@ -45,6 +46,21 @@ def keywords_of(doc: Doc, language: str, *, limit: int = MAX_KEYWORDS) -> tuple[
     )
     phrases = [term for term in counts if " " in term]
     return _as_phrases((term for term, _ in scored), phrases, counts, limit)
+
+
+def content_words(doc: Doc) -> tuple[list[int], list[str], list[int]]:
+    """The positions, lower-cased forms and lengths of the document's words that are not stop
+    words. Read off arrays: making a Token for every word cost more than the counting."""
+    if not len(doc):
+        return [], [], []
+    rows = doc.to_array([IS_ALPHA, IS_STOP, LOWER, LENGTH])
+    kept = numpy.flatnonzero((rows[:, 0] == 1) & (rows[:, 1] == 0))
+    strings = doc.vocab.strings
+    return (
+        kept.tolist(),
+        [strings[key] for key in rows[kept, 2].tolist()],
+        rows[kept, 3].tolist(),
+    )
 
 
 def _as_phrases(

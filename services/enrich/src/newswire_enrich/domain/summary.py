@@ -20,9 +20,11 @@ import re
 from bisect import bisect_left
 from collections import Counter
 
+import numpy
+from spacy.attrs import IS_ALPHA
 from spacy.tokens import Doc, Span
 
-from .keywords import word_idf
+from .keywords import content_words, word_idf
 
 __all__ = ["key_points_of", "prose_sentences", "summary_of"]
 
@@ -40,11 +42,15 @@ def prose_sentences(doc: Doc, *, start_char: int = 0) -> list[Span]:
     """Sentences from ``start_char`` on that read as sentences: six words or more, ending
     like one, no boilerplate."""
     kept = []
+    # Words counted off an array and text cut from the document's, once: a span's text and a
+    # pass over its words each make a Token per word, which cost more than the rest.
+    alpha_before = numpy.concatenate(([0], numpy.cumsum(doc.to_array(IS_ALPHA)))).tolist()
+    whole = doc.text
     for sentence in doc.sents:
         if sentence.start_char < start_char:
             continue
-        text = sentence.text.strip()
-        words = sum(1 for token in sentence if token.is_alpha)
+        text = whole[sentence.start_char : sentence.end_char].strip()
+        words = alpha_before[sentence.end] - alpha_before[sentence.start]
         if words >= 6 and _ENDS_LIKE_A_SENTENCE.search(text) and not _BOILERPLATE.search(text):
             kept.append(sentence)
     return kept
@@ -68,14 +74,13 @@ def key_points_of(
         return ()
     # The words are read off the document once (a pass over a span's tokens is costly), then
     # each sentence takes its slice of them.
-    words = [(t.i, t.lower_) for t in doc if t.is_alpha and not t.is_stop]
-    positions = [i for i, _ in words]
-    document = _weights([w for _, w in words], language)
+    positions, words, _ = content_words(doc)
+    document = _weights(words, language)
     heading = _title_weights(title, doc, language) if title else {}
     scored = []
     for i, sentence in candidates:
         first, last = bisect_left(positions, sentence.start), bisect_left(positions, sentence.end)
-        weights = _weights([w for _, w in words[first:last]], language)
+        weights = _weights(words[first:last], language)
         scored.append((_cosine(weights, document) + 0.5 * _cosine(weights, heading), i))
     scored.sort(reverse=True)
     best = sorted(i for _, i in scored[:MAX_SENTENCES])
