@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+import operator
 import statistics
 import sys
 import time
@@ -47,6 +49,7 @@ from newswire_ingest.config import IngestSettings
 from newswire_platform.kafka import ensure_topics
 from newswire_platform.lag import LagMonitor
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from tqdm import tqdm
 
@@ -67,7 +70,23 @@ BASELINE = "3b69c39"
 """The commit before the work on throughput (issue 16): its services run in the same run, from a
 git worktree (bench.baseline), so that the speed-up is a ratio measured on one machine at one
 time. ``NEWSWIRE_BENCH_BASELINE`` names another; ``none`` skips it."""
-STEPS = 2 * (len(RATES) + len(LATENCY_SHARES) + 1) + 2
+
+
+class BenchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_BENCH_")
+
+    baseline: str = BASELINE
+    rounds: int = Field(
+        default=2,
+        ge=1,
+        le=6,
+        description="Rounds of the pipeline, each measuring both sides; the order alternates "
+        "(now, baseline; baseline, now; ...) so that the machine's drift falls on both.",
+    )
+
+
+_SIDE_STEPS = len(RATES) + len(LATENCY_SHARES) + 1
+STEPS = 2 * BenchSettings().rounds * _SIDE_STEPS + 2
 
 
 def _raw_corpus() -> list[dict[str, Any]]:
@@ -511,20 +530,13 @@ async def app_drain(args: list[str]) -> float:
     return (seen["count"] - 1) / ((seen["last"] - seen["first"]) / 1e9)
 
 
-class BenchSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_BENCH_")
-
-    baseline: str = BASELINE
-
-
 def run(progress: tqdm[Any]) -> tuple[dict[str, Any], str]:
-    figures = asyncio.run(newswire(progress))
-    revision = BenchSettings().baseline
-    if revision != "none":
-        baseline = asyncio.run(newswire(progress, baseline_python(revision)))
-        figures["baseline"] = {"commit": revision, **baseline}
+    settings = BenchSettings()
+    if settings.baseline == "none":
+        figures = asyncio.run(newswire(progress))
+        progress.update(STEPS - 2 - _SIDE_STEPS)
     else:
-        progress.update(len(RATES) + len(LATENCY_SHARES) + 1)
+        figures = interleaved(progress, settings.baseline, settings.rounds)
     try:
         figures["plumbing"] = asyncio.run(plumbing(progress))
     except Exception as exc:
@@ -533,45 +545,107 @@ def run(progress: tqdm[Any]) -> tuple[dict[str, Any], str]:
     return figures, table(figures)
 
 
+def interleaved(progress: tqdm[Any], revision: str, rounds: int) -> dict[str, Any]:
+    """Now and ``revision``'s services, ``rounds`` times in alternating order (now first, then
+    the baseline first, ...). One pass of each, one after the other, let the machine's drift fall
+    on one side: four baselines measured on one day cost 165 to 254 ms of CPU an article. The
+    detailed figures are round 1's; every round's are kept, and pooled per side."""
+    python = baseline_python(revision)
+    measured: list[dict[str, Any]] = []
+    for index in range(rounds):
+        order = ("now", "baseline") if index % 2 == 0 else ("baseline", "now")
+        one: dict[str, Any] = {"order": list(order)}
+        for side in order:
+            one[side] = asyncio.run(newswire(progress, python if side == "baseline" else None))
+        measured.append(one)
+    first = measured[0]
+    return {
+        **first["now"],
+        "baseline": {"commit": revision, **first["baseline"]},
+        "rounds": measured,
+        "interleaved": {side: pooled([m[side] for m in measured]) for side in ("now", "baseline")},
+    }
+
+
+def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One side over several rounds: rates and p99 averaged, CPU per article over all the
+    rounds' articles together (a round with more articles weighs more)."""
+    articles = [sum(r["articles"] for r in f["latency"]) for f in runs]
+
+    def per_article(*path: str) -> float:
+        values = [functools.reduce(operator.getitem, path, f) for f in runs]
+        return sum(v * n for v, n in zip(values, articles, strict=True)) / sum(articles)
+
+    return {
+        "rounds": len(runs),
+        "articles": sum(articles),
+        "sustained_per_second": statistics.fmean(f["sustained_per_second"] for f in runs),
+        "saturated_output_per_second": statistics.fmean(
+            f["saturated_output_per_second"] for f in runs
+        ),
+        "p99_at_half_seconds": statistics.fmean(p99_at_half(f) for f in runs),
+        "cpu_ms_per_article": per_article("cpu_ms_per_article"),
+        "idle_cpu_ms_per_article": per_article("idle_cpu_ms_per_article"),
+        "cost": {
+            name: {"cpu_ms_per_article": per_article("cost", name, "cpu_ms_per_article")}
+            for name in runs[0]["cost"]
+        },
+    }
+
+
 def p99_at_half(f: dict[str, Any]) -> float:
     half = min(f["latency"], key=lambda r: abs(r["share"] - 0.5))
     return half["end_to_end_seconds"]["p99"]
+
+
+def headline(f: dict[str, Any]) -> dict[str, float]:
+    """The measures set beside the baseline's, of one side's figures or of its pooled rounds."""
+    measures = {
+        "sustained articles/s": f["sustained_per_second"],
+        "CPU ms per article, all processes": f["cpu_ms_per_article"],
+        "of which idle, all processes": f.get("idle_cpu_ms_per_article"),  # older results lack it
+        "p99 submission→readable at ~50 % of sustained, s": (
+            f["p99_at_half_seconds"] if "p99_at_half_seconds" in f else p99_at_half(f)
+        ),
+        **{f"CPU ms per article, {name}": c["cpu_ms_per_article"] for name, c in f["cost"].items()},
+    }
+    return {what: value for what, value in measures.items() if value is not None}
+
+
+def _ratio(now: float, then: float) -> str:
+    return f"{now / then:.2f}" if then else "–"
 
 
 def baseline_table(f: dict[str, Any]) -> list[str]:
     """Now beside the commit before the throughput work, both measured in this run."""
     if "baseline" not in f:
         return []
-    b = f["baseline"]
-    rows = [
-        ("sustained articles/s", f["sustained_per_second"], b["sustained_per_second"]),
-        ("CPU ms per article, all processes", f["cpu_ms_per_article"], b["cpu_ms_per_article"]),
-        ("p99 submission→readable at ~50 % of sustained, s", p99_at_half(f), p99_at_half(b)),
-        *(
-            (
-                f"CPU ms per article, {name}",
-                c["cpu_ms_per_article"],
-                b["cost"][name]["cpu_ms_per_article"],
-            )
-            for name, c in f["cost"].items()
-            if name in b["cost"]
-        ),
-    ]
-    if "idle_cpu_ms_per_article" in f and "idle_cpu_ms_per_article" in b:  # older results lack it
-        idle = (
-            "of which idle, all processes",
-            f["idle_cpu_ms_per_article"],
-            b["idle_cpu_ms_per_article"],
-        )
-        rows.insert(2, idle)
+    commit = f["baseline"]["commit"]
+    if "interleaved" in f:
+        now, then = headline(f["interleaved"]["now"]), headline(f["interleaved"]["baseline"])
+        rounds = [(headline(r["now"]), headline(r["baseline"])) for r in f["rounds"]]
+        orders = "; ".join(" then ".join(r["order"]) for r in f["rounds"])
+        intro = [
+            f"Both sides ran {len(rounds)} times in this run, in alternating order ({orders}), "
+            "so that the machine's drift weighs on both. Now and baseline are over all rounds: "
+            "rates and p99 are the rounds' means, CPU is over all the rounds' articles. Each "
+            "round's own ratio follows; the detailed tables further down are round 1's.",
+            "",
+        ]
+    else:
+        now, then, rounds, intro = headline(f), headline(f["baseline"]), [], []
+    numbers = range(1, len(rounds) + 1)
     return [
-        f"## Now against the baseline (commit `{b['commit']}`, same run)",
+        f"## Now against the baseline (commit `{commit}`, same run)",
         "",
-        "| measure | now | baseline | now / baseline |",
-        "|---|---:|---:|---:|",
+        *intro,
+        "| measure | now | baseline | now / baseline |" + "".join(f" round {i} |" for i in numbers),
+        "|---|---:|---:|---:|" + "---:|" * len(rounds),
         *(
-            f"| {what} | {now:.2f} | {then:.2f} | {now / then if then else float('nan'):.2f} |"
-            for what, now, then in rows
+            f"| {what} | {now[what]:.2f} | {then[what]:.2f} | {_ratio(now[what], then[what])} |"
+            + "".join(f" {_ratio(n.get(what, 0.0), b.get(what, 0.0))} |" for n, b in rounds)
+            for what in now
+            if what in then
         ),
         "",
     ]
