@@ -23,6 +23,7 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 
+from .commits import IntervalCommits
 from .dead_letter import DeadLetterPolicy, DeadLetterProducer
 from .kafka import (
     EventPublisher,
@@ -74,6 +75,7 @@ class ConsumerParts:
     policy: DeadLetterPolicy
     published: tuple[str, ...]
     """The contract names of the topics it publishes, the dead-letter one included."""
+    commits: IntervalCommits
 
 
 def consumer_parts(
@@ -90,14 +92,21 @@ def consumer_parts(
         initial_delay=settings.retry_initial_seconds,
         max_delay=settings.retry_max_seconds,
     )
+    commits = IntervalCommits(settings.kafka_commit_interval_ms / 1000)
     broker = create_broker(
         settings,
-        middlewares=[broker_metrics_middleware(settings.service_name), policy.middleware],
+        middlewares=[
+            broker_metrics_middleware(settings.service_name),
+            policy.middleware,
+            commits.middleware,
+        ],
     )
     declare_published(broker, settings, publishes)
     declare_dead_letters(broker, settings, dead_letter_topic)
     published = (*(model.topic for model in publishes), dead_letter_topic)
-    return ConsumerParts(broker, EventPublisher(broker, settings), dead_letters, policy, published)
+    return ConsumerParts(
+        broker, EventPublisher(broker, settings), dead_letters, policy, published, commits
+    )
 
 
 def consumer_service(
@@ -168,7 +177,9 @@ def consumer_service(
         logger=logging.getLogger(f"newswire.{settings.service_name}.app"),
         lifespan=lifespan,
         after_startup=(*after_startup, lag.start),
-        on_shutdown=(lag.stop, *before_shutdown),
+        # Pending offsets first: from then on each handled message is committed at once, so
+        # what the subscribers finish while they stop is committed too.
+        on_shutdown=(parts.commits.close, lag.stop, *before_shutdown),
         specification=AsyncAPI(broker, title=title, description=description),
         asgi_routes=[
             ("/healthz", _alive),

@@ -73,6 +73,12 @@ class ServiceSettings(BaseSettings):
         le=1000,
         description="How long a producer waits to fill a batch (messages sent while a request is under way share the next one anyway).",
     )
+    kafka_commit_interval_ms: int = Field(
+        default=1000,
+        ge=0,
+        le=60_000,
+        description="How often a consumer commits the offsets of the messages it has handled (0: after each message or batch). A process that dies has the last interval's messages handled again by its successor, which every effect tolerates; each commit saved is a write to __consumer_offsets.",
+    )
     kafka_fetch_max_wait_ms: int = Field(
         default=2000,
         ge=10,
