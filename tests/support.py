@@ -135,6 +135,5 @@ async def caught_up(bootstrap: str, group: str, topic: str) -> bool:
     # A partition the group never committed (offset -1, or absent) counts from 0: consumers
     # commit the partitions whose messages they handled, not every one they hold.
     return all(
-        max(committed[tp].offset if committed.get(tp) else 0, 0) >= end
-        for tp, end in ends.items()
+        max(committed[tp].offset if committed.get(tp) else 0, 0) >= end for tp, end in ends.items()
     )
