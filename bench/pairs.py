@@ -19,26 +19,24 @@ import statistics
 import time
 from typing import Any
 
-from newswire_contracts import topics
 from newswire_devstack.stack import Stack
-from newswire_ingest.config import IngestSettings
-from newswire_platform.kafka import ensure_topics
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from tqdm import tqdm
 
 from .pipeline import (
-    SERVICES,
     Lag,
     Submissions,
     Tracker,
     cpu_seconds,
     drained,
     offer,
+    process_ids,
     settled,
     started_producer,
+    with_services,
 )
-from .stack import BenchStack, infrastructure, service_stack
+from .stack import BenchStack
 
 
 class PairsSettings(BaseSettings):
@@ -80,26 +78,13 @@ def run(progress: tqdm[Any]) -> tuple[dict[str, Any], str]:
 
 
 async def one_side(settings: PairsSettings, value: str) -> dict[str, Any]:
-    async with infrastructure("pairs") as bench:
-        await ensure_topics(
-            IngestSettings(
-                kafka_bootstrap_servers=bench.settings.kafka_bootstrap_servers,
-                topic_prefix=bench.prefix,
-            ),
-            topics.ALL_TOPICS,
-        )
-        stack = service_stack(bench, env={settings.setting: value})
-        try:
-            await stack.up(list(SERVICES), echo=False)
-            return await measure(bench, stack, settings)
-        finally:
-            stack.down(list(SERVICES), echo=False)
+    return await with_services(
+        "pairs", lambda bench, stack: measure(bench, stack, settings), env={settings.setting: value}
+    )
 
 
 async def measure(bench: BenchStack, stack: Stack, settings: PairsSettings) -> dict[str, Any]:
-    pids = {name: stack.processes.running_pid(name, stack.marker(name)) for name in SERVICES}
-    for name in ("kafka", "store"):
-        pids[name] = bench.stack.processes.running_pid(name, bench.stack.marker(name))
+    pids = process_ids(bench, stack)
     tracker = Tracker(bench)
     await tracker.start()
     producer = await started_producer(bench)

@@ -35,10 +35,11 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -87,6 +88,7 @@ class BenchSettings(BaseSettings):
 
 _SIDE_STEPS = len(RATES) + len(LATENCY_SHARES) + 1
 STEPS = 2 * BenchSettings().rounds * _SIDE_STEPS + 2
+T = TypeVar("T")
 
 
 def _raw_corpus() -> list[dict[str, Any]]:
@@ -353,25 +355,43 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
 
 async def newswire(progress: tqdm[Any], python: Path | None = None) -> dict[str, Any]:
     """The figures of the services of this checkout, or of another's (``python``)."""
-    async with infrastructure("pipeline") as bench:
+    return await with_services(
+        "pipeline", lambda bench, stack: drive(bench, stack, progress), python
+    )
+
+
+async def with_services(
+    name: str,
+    measure: Callable[[BenchStack, Stack], Awaitable[T]],
+    python: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> T:
+    """``measure`` against ingest, enrich and relate running in a fresh namespace ``name``."""
+    async with infrastructure(name) as bench:
         settings = IngestSettings(
             kafka_bootstrap_servers=bench.settings.kafka_bootstrap_servers,
             topic_prefix=bench.prefix,
         )
         await ensure_topics(settings, topics.ALL_TOPICS)
-        stack = service_stack(bench, python=python)
+        stack = service_stack(bench, env=env, python=python)
         try:
             await stack.up(list(SERVICES), echo=False)
-            return await drive(bench, stack, progress)
+            return await measure(bench, stack)
         finally:
             stack.down(list(SERVICES), echo=False)
 
 
-async def drive(bench: BenchStack, stack: Stack, progress: tqdm[Any]) -> dict[str, Any]:
-    """The ramp, the latency runs and the costs, against services that are running."""
+def process_ids(bench: BenchStack, stack: Stack) -> dict[str, int]:
+    """The services' processes and the servers', by name."""
     pids = {name: stack.processes.running_pid(name, stack.marker(name)) for name in SERVICES}
     for name in ("kafka", "store"):
         pids[name] = bench.stack.processes.running_pid(name, bench.stack.marker(name))
+    return pids
+
+
+async def drive(bench: BenchStack, stack: Stack, progress: tqdm[Any]) -> dict[str, Any]:
+    """The ramp, the latency runs and the costs, against services that are running."""
+    pids = process_ids(bench, stack)
     ports = {name: getattr(stack.settings, f"{name}_port") for name in SERVICES}
     tracker = Tracker(bench)
     await tracker.start()
