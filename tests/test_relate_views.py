@@ -32,7 +32,12 @@ from newswire_platform import DeadLetterPolicy
 from newswire_relate.adapters.store import SaveResult
 from newswire_relate.domain.documents import Relations, relations_of
 from newswire_relate.domain.relator import Relator
-from newswire_relate.handlers import RelateDependencies, on_batch, rewrite_changed
+from newswire_relate.handlers import (
+    RelateDependencies,
+    flush_refreshes,
+    on_batch,
+    rewrite_changed,
+)
 from newswire_relate.refresh import RelateRefresh
 
 from tests.compose_stacks import corpus_articles
@@ -228,13 +233,24 @@ class Instance:
         upto, self.mark = self.mark, self.deps.relator.generation
         await rewrite_changed(self.deps, upto=upto)
 
+    async def commit(self) -> None:
+        """What runs before its offsets are committed (with deferred refreshes)."""
+        await flush_refreshes(self.deps)
+
 
 async def run_instances(
-    articles: list[ArticleEnriched], count: int, seed: int, *, reads: int, batch: int = 4
+    articles: list[ArticleEnriched],
+    count: int,
+    seed: int,
+    *,
+    reads: int,
+    batch: int = 4,
+    defer: bool = False,
 ) -> Store:
-    """Publish the articles in a seeded order while ``count`` instances read, handle and idle
-    in a seeded schedule (``reads``: how much likelier a read is than a batch), until every
-    record is handled and nothing is left to rewrite."""
+    """Publish the articles in a seeded order while ``count`` instances read, handle, idle
+    and (``defer``: refreshes wait for it) commit in a seeded schedule (``reads``: how much
+    likelier a read is than a batch), until every record is handled and nothing is left to
+    rewrite."""
     rng = random.Random(seed)
     log, store = Log(), Store()
     instances = []
@@ -252,6 +268,7 @@ async def run_instances(
             ENRICHED,
             clock=lambda: NOW,
             owner=Partitions(owned),  # type: ignore[arg-type]
+            defer_refreshes=defer,
         )
         instances.append(Instance(deps, reader, owned))
     order = rng.sample(articles, len(articles))
@@ -260,12 +277,14 @@ async def run_instances(
         moves += [("read", one) for one in instances] * reads
         moves += [("handle", one) for one in instances if any(one.waiting(log))]
         moves += [("idle", one) for one in instances]
+        moves += [("commit", one) for one in instances if defer]
         if not order and not any(any(one.waiting(log)) for one in instances):
             for one in instances:
                 await one.reader.catch_up()
-            if not any(one.deps.relator.has_changed() for one in instances):
+            if not any(one.deps.relator.has_changed() or one.deps.deferred for one in instances):
                 return store
             moves = [("idle", one) for one in instances]
+            moves += [("commit", one) for one in instances if defer]
         move = rng.choice(moves)
         if move == "publish":
             article = order.pop()
@@ -274,6 +293,8 @@ async def run_instances(
             move[1].reader.read(rng.randint(1, 5))
         elif move[0] == "handle":
             await move[1].handle(log, batch)
+        elif move[0] == "commit":
+            await move[1].commit()
         else:
             await move[1].idle()
 
@@ -312,18 +333,22 @@ def wrong_documents(articles: list[ArticleEnriched], store: Store) -> dict[str, 
     return wrong
 
 
+@pytest.mark.parametrize("defer", [False, True], ids=["per-batch", "deferred"])
 @pytest.mark.parametrize("count", [2, 3])
 @pytest.mark.parametrize("reads", [1, 20])
 async def test_every_schedule_of_instances_ends_with_the_documents_of_one(
-    articles: list[ArticleEnriched], count: int, reads: int
+    articles: list[ArticleEnriched], count: int, reads: int, defer: bool
 ) -> None:
     for seed in range(12):
-        store = await run_instances(articles, count, seed, reads=reads)
+        store = await run_instances(articles, count, seed, reads=reads, defer=defer)
         wrong = wrong_documents(articles, store)
         assert not wrong, (seed, wrong)
 
 
-async def test_one_instance_ends_with_its_own_documents(articles: list[ArticleEnriched]) -> None:
+@pytest.mark.parametrize("defer", [False, True], ids=["per-batch", "deferred"])
+async def test_one_instance_ends_with_its_own_documents(
+    articles: list[ArticleEnriched], defer: bool
+) -> None:
     for seed in range(10):
-        store = await run_instances(articles, 1, seed, reads=6)
+        store = await run_instances(articles, 1, seed, reads=6, defer=defer)
         assert not wrong_documents(articles, store), seed

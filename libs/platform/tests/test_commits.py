@@ -144,3 +144,42 @@ async def test_nothing_is_committed_before_it_is_handled_and_shutdown_commits_th
         await eventually(five_committed, timeout=10, what="five committed")
     finally:
         await parts.broker.stop()
+
+
+async def test_work_due_before_a_commit_runs_first_and_while_it_fails_nothing_is_committed(
+    infrastructure: Any, namespace: Any
+) -> None:
+    settings, parts, _, _, seen = await run_consumer(infrastructure, namespace, 300, "before")
+    tp = TopicPartition(settings.topic(topics.ARTICLES_INGESTED), 0)
+    failing = True
+    runs: list[tuple[int, bool]] = []  # (committed when it ran, whether it failed)
+
+    async def work() -> None:
+        runs.append((await committed(settings, tp), failing))
+        if failing:
+            raise RuntimeError("the store went away")
+
+    parts.commits.before_commit(work)
+    try:
+        await publish(settings, 3)
+
+        async def three_seen() -> bool:
+            return len(seen) == 3
+
+        await eventually(three_seen, timeout=30, what="three seen")
+
+        async def tried_twice() -> bool:
+            return len(runs) >= 2
+
+        await eventually(tried_twice, timeout=10, what="the work tried again")
+        assert await committed(settings, tp) == -1, "nothing committed while the work fails"
+        failing = False
+
+        async def all_committed() -> bool:
+            return await committed(settings, tp) == 3
+
+        await eventually(all_committed, timeout=10, what="all committed")
+        first_success = next(at for at, failed in runs if not failed)
+        assert first_success == -1, "the work is done before the offsets are committed"
+    finally:
+        await parts.broker.stop()

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaConnectionError
 from newswire_contracts import ArticleEnriched, EventMeta, article_id, cloudevents
-from newswire_platform import DeadLetterPolicy, Decoded
+from newswire_platform import DeadLetterPolicy, Decoded, TransientError
 from newswire_relate.adapters.store import SaveResult
 from newswire_relate.domain.relator import Relator
-from newswire_relate.handlers import RelateDependencies, coalesce, on_batch
+from newswire_relate.handlers import RelateDependencies, coalesce, flush_refreshes, on_batch
 from newswire_relate.refresh import RefreshOwnership, RelateRefresh
 
 pytestmark = pytest.mark.unit
@@ -178,7 +179,9 @@ async def owning(*partitions: int, count: int = 3) -> RefreshOwnership:
     return owner
 
 
-def relate_deps(fake: Fakes, owner: RefreshOwnership, *articles: ArticleEnriched) -> Any:
+def relate_deps(
+    fake: Fakes, owner: RefreshOwnership, *articles: ArticleEnriched, defer: bool = False
+) -> Any:
     relator = Relator()
     for article in articles:
         relator.add(article)
@@ -192,6 +195,7 @@ def relate_deps(fake: Fakes, owner: RefreshOwnership, *articles: ArticleEnriched
         policy,
         "articles.enriched",
         owner=owner,  # type: ignore[arg-type]
+        defer_refreshes=defer,
     )
 
 
@@ -351,3 +355,63 @@ async def test_a_failed_store_write_leaves_nothing_remembered() -> None:
     again = RelateRefresh(kind="article", id=newer.id, requested_at=NOW)
     await on_batch([record("relate.refresh", 1, again)], deps)
     assert f"update {newer.id}" in fake.calls
+
+
+async def test_deferred_refreshes_wait_for_the_flush_and_are_done_once_for_many_batches() -> None:
+    older, first, second = enriched(1), enriched(2), enriched(3)
+    fake = Summaries()
+    deps = relate_deps(fake, await owning(0, 1, 2), older, first, second, defer=True)
+    await on_batch([record("articles.enriched", 0, first)], deps)
+    await on_batch([record("articles.enriched", 1, second)], deps)
+    assert f"publish relations {first.id}" in fake.calls, "each article's own, at once"
+    assert f"publish relations {second.id}" in fake.calls
+    assert f"update {older.id}" not in fake.calls, "the older one's wait for the flush"
+    fake.calls.clear()
+    await flush_refreshes(deps)
+    assert fake.calls.count(f"update {older.id}") == 1, fake.calls
+    assert fake.calls.count(f"publish relations {older.id}") == 2, "its list and its story"
+    assert fake.calls.count(f"save story {older.id}") == 1
+    fake.calls.clear()
+    await flush_refreshes(deps)
+    assert fake.calls == [], "nothing left"
+
+
+async def test_a_flush_that_fails_keeps_its_refreshes_for_the_next() -> None:
+    older, newer = enriched(1), enriched(2)
+
+    class Down(Summaries):
+        down = True
+
+        async def update_relations(self, article_id: str, *_: Any, now: datetime) -> int:
+            if self.down:
+                raise RuntimeError("store went away")
+            return await super().update_relations(article_id, now=now)
+
+        async def publish(self, event: Any, *, event_id: str) -> None:
+            if self.down and isinstance(event, RelateRefresh):
+                raise KafkaConnectionError("broker went away")
+            await super().publish(event, event_id=event_id)
+
+    fake = Down()
+    deps = relate_deps(fake, await owning(0, 1, 2), older, newer, defer=True)
+    await on_batch([record("articles.enriched", 0, newer)], deps)
+    with pytest.raises(TransientError):
+        await flush_refreshes(deps)
+    assert f"update {older.id}" not in fake.calls
+    fake.down = False
+    await flush_refreshes(deps)
+    assert f"update {older.id}" in fake.calls
+    assert f"publish relations {older.id}" in fake.calls
+
+
+async def test_with_deferred_refreshes_what_changed_here_is_written_again_at_the_flush() -> None:
+    older, newer, third = enriched(1), enriched(2), enriched(3)
+    fake = Summaries()
+    deps = relate_deps(fake, await owning(0, 1, 2), older, defer=True)
+    deps.relator.written(older.id)  # this instance wrote it earlier
+    deps.relator.add(newer)  # another instance's article reaches this view and changes it
+    refresh = RelateRefresh(kind="article", id=third.id, requested_at=NOW)
+    await on_batch([record("relate.refresh", 0, refresh)], deps)
+    assert f"update {older.id}" not in fake.calls, "not after each batch"
+    await flush_refreshes(deps)
+    assert f"update {older.id}" in fake.calls, "before the commit"

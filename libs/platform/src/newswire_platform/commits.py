@@ -11,6 +11,10 @@ A process that dies loses at most one interval of commits, and its successor han
 messages again, which every Newswire effect tolerates (they are idempotent). A partition
 taken away before its offsets were committed goes the same way. On shutdown what is
 pending is committed before the consumers close.
+
+A handler may leave part of a message's effects to be done later, once for many messages
+(relate's refreshes of older articles): it registers that work with ``before_commit``, and
+no offset is committed until the work has been done for every message handled before it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -39,6 +43,12 @@ class IntervalCommits:
         self._pending: dict[AIOKafkaConsumer, dict[TopicPartition, int]] = {}
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._before: list[Callable[[], Awaitable[None]]] = []
+
+    def before_commit(self, work: Callable[[], Awaitable[None]]) -> None:
+        """``work`` finishes what handled messages left to do: it runs before each commit,
+        and when it raises nothing is committed (it runs again before the next try)."""
+        self._before.append(work)
 
     def middleware(self, msg: Any, /, *, context: Any) -> BaseMiddleware:
         """The FastStream broker middleware factory."""
@@ -50,6 +60,8 @@ class IntervalCommits:
         """The records are handled: their offsets may be committed."""
         offsets = _next_offsets(records)
         if self.interval <= 0 or self._closing:
+            for work in self._before:
+                await work()
             await consumer.commit(offsets)
             return
         _merge(self._pending.setdefault(consumer, {}), offsets)
@@ -58,8 +70,19 @@ class IntervalCommits:
 
     async def flush(self) -> None:
         """Commit what is pending now, for the partitions each consumer still has."""
-        for consumer in list(self._pending):
-            offsets, self._pending[consumer] = self._pending[consumer], {}
+        taken, self._pending = self._pending, {}
+        try:
+            # What was handled up to now is taken first: the work is then done for all of it.
+            for work in self._before:
+                await work()
+        except BaseException as exc:  # a cancelled flush (at close) keeps them too
+            for consumer, offsets in taken.items():
+                _merge(self._pending.setdefault(consumer, {}), offsets)
+            if not isinstance(exc, Exception):
+                raise
+            log.warning("work due before the commit failed; committing later", exc_info=True)
+            return
+        for consumer, offsets in taken.items():
             offsets = {tp: at for tp, at in offsets.items() if tp in consumer.assignment()}
             if not offsets:
                 continue

@@ -35,6 +35,15 @@ class RelateSettings(StoreSettings):
         "write them again.",
     )
 
+    relate_defer_refreshes: bool = Field(
+        default=True,
+        description="Refresh the older articles and stories that new articles change once per "
+        "offset commit (NEWSWIRE_KAFKA_COMMIT_INTERVAL_MS), for every article handled since, "
+        "rather than after each batch: an older article that several arrivals change is "
+        "written and published once. Done before the offsets are committed, so a crash loses "
+        "none; their lists lag the new article's own by up to the interval.",
+    )
+
     # Story settings: the defaults are learned by bench/tune_stories.py (topic-wise
     # cross-validation on the dev corpora) and written to domain/story_tuning.py.
     relate_story_join_min: float = Field(

@@ -57,6 +57,10 @@ class RelateDependencies:
     """Which refresh requests would come back to this instance (done here at once)."""
     writing: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held by a batch, and by a rewrite between batches: one writer of a document here."""
+    defer_refreshes: bool = False
+    """Refreshes that articles ask for wait in ``deferred`` for ``flush_refreshes`` (before
+    the next offset commit) instead of being done after each batch."""
+    deferred: Refreshes = field(default_factory=dict)
     written: WrittenRelations = field(init=False)
     """The relations this instance stored last, for as long as its assignment holds."""
 
@@ -90,8 +94,9 @@ async def _on_batch(records: Sequence[ConsumerRecord[Any, Any]], deps: RelateDep
         await deps.reader.settle_stories()
     failed += await on_articles_enriched(articles.events, deps)
     failed += await on_refresh(refreshes.events, deps)
-    # What changed before this batch began and none of it wrote again.
-    await rewrite_changed(deps, upto=start)
+    if not deps.defer_refreshes:  # else flush_refreshes does it
+        # What changed before this batch began and none of it wrote again.
+        await rewrite_changed(deps, upto=start)
     for record, error, attempts in failed:
         await deps.dead_letters.dead_letter(record, error, attempts=attempts)
 
@@ -112,12 +117,48 @@ async def on_articles_enriched(
             failed += await _attempt(work, item.record, deps)
     # Before the batch is committed: a crash before this point redelivers the articles,
     # and storing them again asks for the same refreshes.
+    if deps.defer_refreshes:
+        for key, asked in refreshes.items():
+            deps.deferred.setdefault(key, asked)
+    else:
+        await _refresh_here_or_ask(*_here_and_asks(refreshes.values(), deps), deps)
+    return failed
+
+
+async def flush_refreshes(deps: RelateDependencies) -> None:
+    """Do the refreshes asked for since the last call, each once however many articles
+    asked, then write again what changed here (see rewrite_changed).
+
+    Runs before offsets are committed (IntervalCommits.before_commit): a crash before it is
+    done redelivers the articles that asked, and storing them again asks again. Coalescing
+    over the commit interval rather than one batch is what it is for: below saturation a
+    batch holds an article or two, and the older articles of a story in the news are
+    changed by each arrival, so each of them would be written and published again for
+    every one.
+    """
+    async with deps.writing:
+        upto = deps.relator.generation
+        pending = dict(deps.deferred)
+        deps.deferred.clear()
+        try:
+            # Ownership as it is now: a partition given away since is asked for instead.
+            await _refresh_here_or_ask(*_here_and_asks(pending.values(), deps), deps)
+        except BaseException:
+            for key, asked in pending.items():
+                deps.deferred.setdefault(key, asked)
+            raise
+        await rewrite_changed(deps, upto=upto)
+
+
+def _here_and_asks(
+    refreshes: Iterable[tuple[RelateRefresh, str]], deps: RelateDependencies
+) -> tuple[list[tuple[RelateRefresh, str]], list[tuple[RelateRefresh, str]]]:
+    """The refreshes this instance would be asked for (done here), and the others."""
     here: list[tuple[RelateRefresh, str]] = []
     asks: list[tuple[RelateRefresh, str]] = []
-    for item in refreshes.values():
+    for item in refreshes:
         (here if deps.owner.owns(item[0].key()) else asks).append(item)
-    await _refresh_here_or_ask(here, asks, deps)
-    return failed
+    return here, asks
 
 
 async def _refresh_here_or_ask(

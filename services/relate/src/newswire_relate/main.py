@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaMessage
 from newswire_contracts import ArticleEnriched, ArticleRelated, StoryUpdated, topics
@@ -51,7 +53,10 @@ def build_app(settings: RelateSettings) -> AsgiFastStream:
         dead_letters=parts.policy,
         enriched_topic=settings.topic(ArticleEnriched.topic),
         owner=owner,
+        defer_refreshes=settings.relate_defer_refreshes,
     )
+    if settings.relate_defer_refreshes:
+        parts.commits.before_commit(partial(handlers.flush_refreshes, deps))
 
     # One subscriber for both topics: the group gives an instance the same partitions of
     # each, so the writer of an article also receives the refresh requests for it.
