@@ -121,7 +121,7 @@ async def on_articles_enriched(
         for key, asked in refreshes.items():
             deps.deferred.setdefault(key, asked)
     else:
-        await _refresh_here_or_ask(*_here_and_asks(refreshes.values(), deps), deps)
+        await _refresh_where_owned(refreshes.values(), deps)
     return failed
 
 
@@ -142,7 +142,7 @@ async def flush_refreshes(deps: RelateDependencies) -> None:
         deps.deferred.clear()
         try:
             # Ownership as it is now: a partition given away since is asked for instead.
-            await _refresh_here_or_ask(*_here_and_asks(pending.values(), deps), deps)
+            await _refresh_where_owned(pending.values(), deps)
         except BaseException:
             for key, asked in pending.items():
                 deps.deferred.setdefault(key, asked)
@@ -150,15 +150,15 @@ async def flush_refreshes(deps: RelateDependencies) -> None:
         await rewrite_changed(deps, upto=upto)
 
 
-def _here_and_asks(
+async def _refresh_where_owned(
     refreshes: Iterable[tuple[RelateRefresh, str]], deps: RelateDependencies
-) -> tuple[list[tuple[RelateRefresh, str]], list[tuple[RelateRefresh, str]]]:
-    """The refreshes this instance would be asked for (done here), and the others."""
+) -> None:
+    """Do here the refreshes this instance would be asked for; ask for the others."""
     here: list[tuple[RelateRefresh, str]] = []
     asks: list[tuple[RelateRefresh, str]] = []
     for item in refreshes:
         (here if deps.owner.owns(item[0].key()) else asks).append(item)
-    return here, asks
+    await _refresh_here_or_ask(here, asks, deps)
 
 
 async def _refresh_here_or_ask(
