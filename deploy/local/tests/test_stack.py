@@ -1,5 +1,6 @@
 """The local stack: configuration and idempotent start-up."""
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,10 @@ from newswire_devstack import components
 from newswire_devstack.components import _kafka_properties
 from newswire_devstack.config import DevstackSettings
 from newswire_devstack.stack import Stack
+from newswire_devstack.tools import ensure_kafka
+
+# A UUID whose base64 starts with "-" (its first six bits are 62), as one in 64 random ones do.
+_DASH_UUID = uuid.UUID(bytes=bytes([0xF8]) + bytes(15))
 
 
 @pytest.mark.unit
@@ -51,6 +56,38 @@ def test_external_servers_are_not_managed(monkeypatch: pytest.MonkeyPatch) -> No
 def test_unknown_components_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown components: zookeeper"):
         Stack(DevstackSettings()).components(["zookeeper"])
+
+
+@pytest.mark.unit
+def test_a_new_cluster_id_never_starts_with_a_dash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn = iter([_DASH_UUID, _DASH_UUID, uuid.UUID(int=7 << 100)])
+    monkeypatch.setattr(components.uuid, "uuid4", lambda: next(drawn))
+    settings = DevstackSettings(local_dir=tmp_path)
+    cluster_id = components._kafka_cluster_id(settings)
+    assert len(cluster_id) == 22
+    assert not cluster_id.startswith("-")
+    assert uuid.UUID(bytes=components.base64.urlsafe_b64decode(cluster_id + "==")).int == 7 << 100
+    # Kept with the data: the next start formats nothing and asks for no new id.
+    assert components._kafka_cluster_id(settings) == cluster_id
+
+
+@pytest.mark.integration
+def test_storage_is_formatted_with_a_kept_id_that_starts_with_a_dash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ids kept by earlier versions could start with a dash; Kafka's own tool must still take it.
+    home = ensure_kafka(DevstackSettings())
+    monkeypatch.setattr(components, "ensure_kafka", lambda settings: home)
+    settings = DevstackSettings(local_dir=tmp_path)
+    kept = components.base64.urlsafe_b64encode(_DASH_UUID.bytes).decode().rstrip("=")
+    assert kept.startswith("-")
+    settings.data_dir.mkdir(parents=True)
+    (settings.data_dir / "kafka-cluster-id").write_text(kept)
+    components.kafka_spec(settings)
+    meta = (settings.data_dir / "kafka" / "meta.properties").read_text()
+    assert f"cluster.id={kept}" in meta.splitlines()
 
 
 @pytest.mark.unit

@@ -97,8 +97,9 @@ def kafka_spec(settings: DevstackSettings) -> ProcessSpec:
                 "kafka.tools.StorageTool",
                 "format",
                 "--standalone",
-                "-t",
-                cluster_id,
+                # One argument: the tool's parser reads a separate id that starts with a dash
+                # as an option and fails.
+                f"--cluster-id={cluster_id}",
                 "-c",
                 str(properties),
             ],
@@ -221,11 +222,17 @@ def _kafka_properties(settings: DevstackSettings, data: Path) -> str:
 
 
 def _kafka_cluster_id(settings: DevstackSettings) -> str:
-    """A KRaft cluster id (base64 of a UUID, 22 chars), kept with the data."""
+    """A KRaft cluster id (base64 of a UUID, 22 chars), kept with the data.
+
+    Like Kafka's own ``Uuid.randomUuid``, never one that starts with a dash: one in 64 would,
+    and command-line tools taking it as a separate argument read it as an option.
+    """
     path = settings.data_dir / "kafka-cluster-id"
     if path.exists():
         return path.read_text().strip()
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = "-"
+    while cluster_id.startswith("-"):
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(cluster_id)
     return cluster_id
