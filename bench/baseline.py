@@ -13,7 +13,13 @@ from pathlib import Path
 
 from newswire_devstack.config import repo_root
 
-__all__ = ["baseline_python"]
+__all__ = ["BASELINE", "baseline_python"]
+
+BASELINE = "3b69c39"
+"""The commit before the work on throughput (issue 16): its services (and its enricher, for
+the quality part) run in the same run, from a git worktree, so that the speed-up is a ratio
+measured on one machine at one time. ``NEWSWIRE_BENCH_BASELINE`` names another; ``none``
+skips it."""
 
 
 def baseline_python(revision: str) -> Path:

@@ -54,7 +54,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from tqdm import tqdm
 
-from .baseline import baseline_python
+from .baseline import BASELINE, baseline_python
 from .stack import BenchStack, infrastructure, process_cpu_seconds, service_stack
 
 CORPUS = Path(__file__).parents[1] / "data" / "news-cluster" / "data"
@@ -67,10 +67,6 @@ IDLE_SECONDS = 20.0
 PLUMBING_MESSAGES = 3_000
 SERVICES = ("ingest", "enrich", "relate")
 STAGES = (topics.ARTICLES_INGESTED, topics.ARTICLES_ENRICHED, topics.ARTICLES_RELATED)
-BASELINE = "3b69c39"
-"""The commit before the work on throughput (issue 16): its services run in the same run, from a
-git worktree (bench.baseline), so that the speed-up is a ratio measured on one machine at one
-time. ``NEWSWIRE_BENCH_BASELINE`` names another; ``none`` skips it."""
 
 
 class BenchSettings(BaseSettings):

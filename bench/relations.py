@@ -43,7 +43,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tqdm import tqdm
 
 from . import corpora, tune_stories
-from .baseline import baseline_python
+from .baseline import BASELINE, baseline_python
 
 ROOT = Path(__file__).parents[1]
 BATCH = 64  # relate's handler batch: stories are read (and placed) once per batch
@@ -52,7 +52,7 @@ BATCH = 64  # relate's handler batch: stories are read (and placed) once per bat
 class RelationsBenchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSWIRE_BENCH_")
 
-    baseline: str = "3b69c39"
+    baseline: str = BASELINE
     """The commit whose engine the cost is compared with ("none": skip)."""
     relate_sizes: list[int] = [10_000, 100_000, 1_000_000]
     """Stored articles to measure at (1M: about 2 GB and 20 minutes to load for the current
