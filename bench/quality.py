@@ -85,7 +85,7 @@ def outputs_by(enricher: Enricher, texts: list[dict[str, str]]) -> list[Output]:
 _BASELINE_SCRIPT = """
 import json, sys
 from datetime import UTC, datetime
-from newswire_contracts import ArticleEnriched, ArticleIngested, article_id, canonicalize_url
+from newswire_contracts import ArticleIngested, article_id, canonicalize_url
 from newswire_enrich.adapters.language import LanguageIdentifier
 from newswire_enrich.adapters.nlp import Pipelines
 from newswire_enrich.config import EnrichSettings
@@ -113,12 +113,15 @@ def outputs_of(revision: str, texts: list[dict[str, str]]) -> list[Output]:
     with tempfile.TemporaryDirectory(prefix="quality-") as folder:
         source, target = Path(folder) / "texts.json", Path(folder) / "outputs.json"
         source.write_text(json.dumps(texts))
-        subprocess.run(
+        result = subprocess.run(
             [str(python), "-c", _BASELINE_SCRIPT, str(source), str(target)],
             cwd=python.parents[2],  # the worktree: its packages, its data
-            check=True,
             capture_output=True,
+            text=True,
+            check=False,
         )
+        if result.returncode != 0:
+            raise RuntimeError(f"{revision}'s enricher failed:\n{result.stderr[-4000:]}")
         outputs: list[Output] = json.loads(target.read_text())
     return outputs
 
