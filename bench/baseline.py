@@ -12,14 +12,24 @@ import subprocess
 from pathlib import Path
 
 from newswire_devstack.config import repo_root
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["BASELINE", "baseline_python"]
+__all__ = ["BASELINE", "BaselineSettings", "baseline_python"]
 
 BASELINE = "3b69c39"
 """The commit before the work on throughput (issue 16): its services (and its enricher, for
 the quality part) run in the same run, from a git worktree, so that the speed-up is a ratio
 measured on one machine at one time. ``NEWSWIRE_BENCH_BASELINE`` names another; ``none``
 skips it."""
+
+
+class BaselineSettings(BaseSettings):
+    """What every part that measures the baseline beside the current code reads."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_BENCH_")
+
+    baseline: str = BASELINE
+    """The commit measured beside the current code ("none": skip it)."""
 
 
 def baseline_python(revision: str) -> Path:

@@ -51,10 +51,9 @@ from newswire_platform.kafka import ensure_topics
 from newswire_platform.lag import LagMonitor
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from tqdm import tqdm
 
-from .baseline import BASELINE, baseline_python
+from .baseline import BaselineSettings, baseline_python
 from .stack import BenchStack, infrastructure, process_cpu_seconds, service_stack
 
 CORPUS = Path(__file__).parents[1] / "data" / "news-cluster" / "data"
@@ -69,10 +68,7 @@ SERVICES = ("ingest", "enrich", "relate")
 STAGES = (topics.ARTICLES_INGESTED, topics.ARTICLES_ENRICHED, topics.ARTICLES_RELATED)
 
 
-class BenchSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_BENCH_")
-
-    baseline: str = BASELINE
+class BenchSettings(BaselineSettings):
     rounds: int = Field(
         default=2,
         ge=1,

@@ -31,15 +31,17 @@ from newswire_enrich.adapters.nlp import Pipelines
 from newswire_enrich.config import EnrichSettings
 from newswire_enrich.domain.enrichment import Enricher
 from newswire_enrich.domain.entities import SHOWN_TYPES
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from tqdm import tqdm
 
-from .baseline import BASELINE, baseline_python
+from .baseline import BaselineSettings, baseline_python
 
 ROOT = Path(__file__).parents[1]
 GOLD = ROOT / "data" / "entities-gold" / "gold.json"
 CORPUS = ROOT / "data" / "news-cluster" / "data"
 STEPS = 4
+
+MIN_REFERENCE_CHARS = 40
+"""Shorter meta descriptions are not summaries to score against."""
 
 Output = dict[str, Any]
 """What the scores read of an enriched article: entities ([name, type]), keywords, summary."""
@@ -58,11 +60,15 @@ def _article(url: str, title: str, text: str) -> ArticleIngested:
     )
 
 
+def _text_of(raw: dict[str, Any]) -> dict[str, str]:
+    """What an enricher is given of a corpus article (url, title, text)."""
+    return {"url": raw["url"], "title": raw.get("title") or "", "text": raw["text"]}
+
+
 def _gold_text(source_file: str) -> dict[str, str]:
     path, _, index = source_file.partition("#")
     data = json.loads((ROOT / path).read_text())
-    raw = data[int(index)] if index else data
-    return {"url": raw["url"], "title": raw.get("title") or "", "text": raw["text"]}
+    return _text_of(data[int(index)] if index else data)
 
 
 def _output(enriched: ArticleEnriched) -> Output:
@@ -190,10 +196,6 @@ def dev_articles() -> list[dict[str, Any]]:
     return raws
 
 
-def _dev_text(raw: dict[str, Any]) -> dict[str, str]:
-    return {"url": raw["url"], "title": raw.get("title") or "", "text": raw["text"]}
-
-
 def keyword_precision(keywords: list[set[str]], events: list[int]) -> float:
     precisions = []
     for i, mine in enumerate(keywords):
@@ -207,11 +209,12 @@ def keyword_precision(keywords: list[set[str]], events: list[int]) -> float:
 def summary_rouge(
     scorer: Any, raws: list[dict[str, Any]], summaries: list[str]
 ) -> dict[str, float]:
-    """Mean ROUGE F1 of the summaries against the articles' meta descriptions (40+ chars)."""
+    """Mean ROUGE F1 of the summaries against the articles' meta descriptions (those long
+    enough to be one)."""
     scores: dict[str, list[float]] = defaultdict(list)
     for raw, summary in zip(raws, summaries, strict=True):
         reference = raw.get("description") or ""
-        if len(reference) < 40:
+        if len(reference) < MIN_REFERENCE_CHARS:
             continue
         for key, value in scorer.score(reference, summary).items():
             scores[key].append(value.fmeasure)
@@ -219,13 +222,11 @@ def summary_rouge(
 
 
 def scored(
-    gold: list[dict[str, Any]],
-    gold_found: list[Output],
-    raws: list[dict[str, Any]],
-    dev_found: list[Output],
-    scorer: Any,
+    gold: list[dict[str, Any]], raws: list[dict[str, Any]], found: list[Output], scorer: Any
 ) -> dict[str, Any]:
-    """One enricher's figures: entities on the gold set, keyword P@5 and ROUGE on the dev set."""
+    """One enricher's figures from its outputs for the gold set then the dev set: entities on
+    the gold set, keyword P@5 and ROUGE on the dev set."""
+    gold_found, dev_found = found[: len(gold)], found[len(gold) :]
     events = [raw["newsCluster"]["EventId"] for raw in raws]
     return {
         "entities": entity_scores(gold, gold_found),
@@ -234,32 +235,20 @@ def scored(
     }
 
 
-class QualityBenchSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_BENCH_")
-
-    baseline: str = BASELINE
-    """The commit whose enricher is scored beside this one ("none": skip)."""
-
-
 def run(progress: tqdm[Any]) -> tuple[dict[str, Any], str]:
     import yake
     from rouge_score import rouge_scorer
 
-    baseline = QualityBenchSettings().baseline
+    baseline = BaselineSettings().baseline
     gold, gold_inputs = gold_texts()
     raws = dev_articles()
-    dev_inputs = [_dev_text(raw) for raw in raws]
+    dev_inputs = [_text_of(raw) for raw in raws]
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
 
     settings = EnrichSettings()
     enricher = Enricher(Pipelines(settings.enrich_spacy_model), LanguageIdentifier())
-    now = scored(
-        gold,
-        outputs_by(enricher, gold_inputs),
-        raws,
-        outputs_by(enricher, dev_inputs),
-        scorer,
-    )
+    inputs = gold_inputs + dev_inputs
+    now = scored(gold, raws, outputs_by(enricher, inputs), scorer)
     progress.update(1)
 
     events = [raw["newsCluster"]["EventId"] for raw in raws]
@@ -280,12 +269,7 @@ def run(progress: tqdm[Any]) -> tuple[dict[str, Any], str]:
 
     then: dict[str, Any] | None = None
     if baseline != "none":
-        # One process for both sets: the baseline's models load once.
-        found = outputs_of(baseline, gold_inputs + dev_inputs)
-        then = {
-            "commit": baseline,
-            **scored(gold, found[: len(gold)], raws, found[len(gold) :], scorer),
-        }
+        then = {"commit": baseline, **scored(gold, raws, outputs_of(baseline, inputs), scorer)}
     progress.update(1)
 
     entities = now["entities"]
@@ -300,7 +284,9 @@ def run(progress: tqdm[Any]) -> tuple[dict[str, Any], str]:
         "summary_rouge_f1": {
             "ours": now["summary_rouge_f1"],
             "lead3": lead_rouge,
-            "articles": sum(len(raw.get("description") or "") >= 40 for raw in raws),
+            "articles": sum(
+                len(raw.get("description") or "") >= MIN_REFERENCE_CHARS for raw in raws
+            ),
         },
     }
     if then is not None:

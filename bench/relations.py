@@ -39,21 +39,16 @@ from typing import Any
 
 from newswire_relate.domain.relator import Relator
 from newswire_relate.domain.stories import StoryParams
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from tqdm import tqdm
 
 from . import corpora, tune_stories
-from .baseline import BASELINE, baseline_python
+from .baseline import BaselineSettings, baseline_python
 
 ROOT = Path(__file__).parents[1]
 BATCH = 64  # relate's handler batch: stories are read (and placed) once per batch
 
 
-class RelationsBenchSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_BENCH_")
-
-    baseline: str = BASELINE
-    """The commit whose engine the cost is compared with ("none": skip)."""
+class RelationsBenchSettings(BaselineSettings):
     relate_sizes: list[int] = [10_000, 100_000, 1_000_000]
     """Stored articles to measure at (1M: about 2 GB and 20 minutes to load for the current
     engine, whose load places every article in its story)."""
