@@ -2,6 +2,7 @@
 
 from .dead_letter import DeadLetterPolicy, DeadLetterProducer, PermanentError, TransientError
 from .kafka import (
+    BatchFill,
     Decoded,
     DecodedBatch,
     EventPublisher,
@@ -25,6 +26,7 @@ from .service import ConsumerParts, consumer_parts, consumer_service, run, serve
 from .settings import CommaList, KafkaServers, ServiceSettings, StoreSettings
 
 __all__ = [
+    "BatchFill",
     "CommaList",
     "ConsumerParts",
     "DeadLetterPolicy",

@@ -25,6 +25,7 @@ from .tracing import child_of, current_traceparent, telemetry_middleware
 
 __all__ = [
     "DEAD_LETTER_MESSAGE",
+    "BatchFill",
     "Decoded",
     "DecodedBatch",
     "EventPublisher",
@@ -187,6 +188,7 @@ def batch_event_subscriber(
     batch_timeout_ms: int = 100,
     max_partition_fetch_bytes: int = 1024 * 1024,
     listener: Any = None,
+    fill: BatchFill | None = None,
 ) -> Any:
     """Like event_subscriber, for handlers that take up to ``max_records`` messages at once.
 
@@ -194,8 +196,13 @@ def batch_event_subscriber(
     which sets aside invalid records instead of failing the batch. Offsets are committed
     once the handler returns: after the whole batch is handled. Further models are read by
     the same subscriber: with equal partition counts, the group gives a member the same
-    partitions of every topic it reads.
+    partitions of every topic it reads. ``fill``: let the broker hold a fetch until a batch's
+    worth has come, for a handler whose cost per message falls with the batch.
     """
+    member = _group_member(settings, model, description)
+    if fill is not None and fill.wait_ms > 0:
+        member["fetch_min_bytes"] = fill.min_bytes
+        member["fetch_max_wait_ms"] = fill.wait_ms
     return registrar.subscriber(
         *(settings.topic(m.topic) for m in (model, *more)),
         batch=True,
@@ -203,8 +210,24 @@ def batch_event_subscriber(
         batch_timeout_ms=batch_timeout_ms,
         max_partition_fetch_bytes=max_partition_fetch_bytes,
         listener=listener,
-        **_group_member(settings, model, description),
+        **member,
     )
+
+
+@dataclass(frozen=True)
+class BatchFill:
+    """How long the broker may hold a batch consumer's fetch for more messages to come
+    (``wait_ms``), unless ``min_bytes`` have come by then (a full batch of typical messages).
+
+    Below saturation a batch would otherwise hold the one or two messages that arrived while
+    the last was handled, and a handler that pays per call (a model's per-batch steps, a
+    round trip per batch) pays it per message. The price is up to ``wait_ms`` more latency
+    for a message that arrives when the consumer is idle; under load the fetch is answered
+    while the handler works, and costs nothing.
+    """
+
+    wait_ms: int
+    min_bytes: int
 
 
 def _group_member(settings: ServiceSettings, model: Any, description: str) -> dict[str, Any]:

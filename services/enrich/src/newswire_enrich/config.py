@@ -31,6 +31,15 @@ class EnrichSettings(ServiceSettings):
     enrich_batch_size: int = Field(
         default=16, ge=1, le=256, description="Articles consumed and run through spaCy together."
     )
+    enrich_batch_wait_ms: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="How long the broker may hold enrich's fetch for a fuller batch (0: hand "
+        "over whatever has come). A throughput setting: the entity model costs less an article "
+        "in batches, and at 10 articles/s on two cores 150 ms cut the pipeline's CPU an "
+        "article by 8 %, but raised p99 submission-to-readable by 0.2 s.",
+    )
     enrich_max_chars: int = Field(
         default=50_000,
         ge=1_000,

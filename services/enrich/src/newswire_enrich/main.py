@@ -5,13 +5,22 @@ from __future__ import annotations
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaMessage
 from newswire_contracts import ArticleEnriched, ArticleIngested, topics
-from newswire_platform import batch_event_subscriber, consumer_parts, consumer_service, run
+from newswire_platform import (
+    BatchFill,
+    batch_event_subscriber,
+    consumer_parts,
+    consumer_service,
+    run,
+)
 
 from . import handlers
 from .adapters.language import LanguageIdentifier
 from .adapters.nlp import Pipelines
 from .config import EnrichSettings
 from .domain.enrichment import Enricher
+
+EVENT_BYTES = 4 * 1024
+"""A typical ingested article's event: a batch of them ends a batch wait early."""
 
 
 def build_app(settings: EnrichSettings) -> AsgiFastStream:
@@ -39,6 +48,7 @@ def build_app(settings: EnrichSettings) -> AsgiFastStream:
         ArticleIngested,
         description="Enriches articles (language, entities, keywords, summary) in batches.",
         max_records=settings.enrich_batch_size,
+        fill=BatchFill(settings.enrich_batch_wait_ms, settings.enrich_batch_size * EVENT_BYTES),
     )
     async def on_articles_ingested(message: KafkaMessage) -> None:
         await handlers.on_articles_ingested(message.raw_message, deps)
