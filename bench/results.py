@@ -47,7 +47,15 @@ def machine() -> dict[str, Any]:
             )
         },
         "servers": {"kafka": _setting("kafka_version"), "store": _setting("ferretdb_version")},
+        "environment": overridden(),
     }
+
+
+def overridden() -> dict[str, str]:
+    """Settings the run was given through the environment (the services started by the bench
+    read them too; a baseline's services read those they know)."""
+    environment = os.environ  # noqa: TID251 (recorded, not read as configuration)
+    return {k: v for k, v in sorted(environment.items()) if k.startswith("NEWSWIRE_")}
 
 
 @dataclass
@@ -85,6 +93,9 @@ class Run:
             "`results.json`.",
             "",
         ]
+        if about["environment"]:
+            given = ", ".join(f"`{k}={v}`" for k, v in about["environment"].items())
+            header += [f"Settings given through the environment: {given}.", ""]
         figures = [f"![{caption}]({{prefix}}{name})\n" for name, caption in drawn]
         summary = "\n".join([*header, *self.tables, *figures]) + "\n"
         (self.folder / "summary.md").write_text(summary.replace("{prefix}", ""))
