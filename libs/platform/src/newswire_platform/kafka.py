@@ -221,9 +221,9 @@ class BatchFill:
 
     Below saturation a batch would otherwise hold the one or two messages that arrived while
     the last was handled, and a handler that pays per call (a model's per-batch steps, a
-    round trip per batch) pays it per message. The price is up to ``wait_ms`` more latency
-    for a message that arrives when the consumer is idle; under load the fetch is answered
-    while the handler works, and costs nothing.
+    round trip per batch) pays it per message. The price: up to ``wait_ms`` more latency for
+    a message that arrives when the consumer is idle, and an idle consumer's empty fetches
+    come every ``wait_ms`` instead of every ``kafka_fetch_max_wait_ms``.
     """
 
     wait_ms: int
