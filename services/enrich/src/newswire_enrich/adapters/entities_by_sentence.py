@@ -93,19 +93,18 @@ class EntitiesBySentence:
             with _token_vectors(self._model, vectors):
                 states = self.recognizer.predict([run.doc for run in runs])
         self.recognizer.set_annotations([run.doc for run in runs], states)
-        found: dict[int, list[Span]] = {id(doc): [] for doc in docs}
-        whole = set()
+        # A document recognised whole (its one run is itself) has its entities already; a cut
+        # one gets its runs' entities back at their offsets.
+        cut: dict[int, tuple[Doc, list[Span]]] = {}
         for run in runs:
-            if run.doc is run.source:
-                whole.add(id(run.doc))  # its entities are set already
-                continue
-            found[id(run.source)] += [
-                Span(run.source, run.start + ent.start, run.start + ent.end, label=ent.label)
-                for ent in run.doc.ents
-            ]
-        for doc in docs:
-            if id(doc) not in whole:
-                doc.set_ents(found[id(doc)], default="outside")
+            if run.doc is not run.source:
+                spans = cut.setdefault(id(run.source), (run.source, []))[1]
+                spans += [
+                    Span(run.source, run.start + ent.start, run.start + ent.end, label=ent.label)
+                    for ent in run.doc.ents
+                ]
+        for doc, spans in cut.values():
+            doc.set_ents(spans, default="outside")
 
 
 def _runs(doc: Doc) -> list[_Run]:
@@ -113,8 +112,9 @@ def _runs(doc: Doc) -> list[_Run]:
     if doc.has_annotation("ENT_IOB"):
         return [_Run(doc, doc, 0)]  # entities set beforehand may cross sentences
     rows = doc.to_array([ORTH, SPACY, SENT_START])
+    is_start = rows[:, 2] == 1
     starts = [0]
-    for start in numpy.flatnonzero(rows[:, 2] == 1).tolist():
+    for start in numpy.flatnonzero(is_start).tolist():
         if start - starts[-1] >= MIN_RUN_TOKENS:
             starts.append(start)
     if len(starts) == 1:
@@ -122,7 +122,7 @@ def _runs(doc: Doc) -> list[_Run]:
     strings = doc.vocab.strings
     words = [strings[orth] for orth in rows[:, 0].tolist()]
     spaces = (rows[:, 1] == 1).tolist()
-    sentence_starts = (rows[:, 2] == 1).tolist()
+    sentence_starts = is_start.tolist()
     runs = []
     for start, end in zip(starts, [*starts[1:], len(doc)], strict=True):
         copy = Doc(
