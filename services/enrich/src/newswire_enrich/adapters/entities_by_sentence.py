@@ -66,6 +66,7 @@ class EntitiesBySentence:
         self.recognizer = recognizer
         self._model = recognizer.model
         self._vectors: Model[Any, Any] = self._model.get_ref("tok2vec")
+        self._given = _GivenVectors(self._model)
         self._side_by_side = (
             isinstance(recognizer, EntityRecognizer) and recognizer.cfg.get("beam_width", 1) == 1
         )
@@ -90,7 +91,7 @@ class EntitiesBySentence:
         runs = [run for doc in docs for run in _runs(doc)]
         with self._lock:
             vectors = self._vectors.predict(docs)
-            with _token_vectors(self._model, vectors):
+            with self._given.answering(vectors):
                 states = self.recognizer.predict([run.doc for run in runs])
         self.recognizer.set_annotations([run.doc for run in runs], states)
         # A document recognised whole (its one run is itself) has its entities already; a cut
@@ -135,22 +136,31 @@ def _runs(doc: Doc) -> list[_Run]:
     return runs
 
 
-@contextmanager
-def _token_vectors(model: Model[Any, Any], vectors: Any) -> Iterator[None]:
-    """The recogniser's token-vector layer answering with ``vectors``, computed over the
-    documents the runs were cut from (the runs, in order, cover them token for token)."""
+class _GivenVectors:
+    """A stand-in for the recogniser's token-vector layer that answers with the vectors it is
+    given, computed over the documents the runs were cut from (the runs, in order, cover them
+    token for token). Made once: a thinc layer made in the worker thread that enriches would
+    look up its backend anew each time, about a millisecond."""
 
-    def forward(_: Model[Any, Any], runs: list[Doc], is_train: bool) -> tuple[Any, Callable]:
-        if sum(len(run) for run in runs) != vectors.shape[0]:
+    def __init__(self, model: Model[Any, Any]) -> None:
+        self._model = model
+        self._vectors: Any = None
+        self._layer: Model[Any, Any] = Model("token_vectors_given", self._forward, ops=model.ops)
+
+    @contextmanager
+    def answering(self, vectors: Any) -> Iterator[None]:
+        """The recogniser's token-vector layer answering with ``vectors`` meanwhile."""
+        original = self._model.layers[0]
+        self._model.layers[0], self._vectors = self._layer, vectors
+        try:
+            yield
+        finally:
+            self._model.layers[0], self._vectors = original, None
+
+    def _forward(self, _: Model[Any, Any], runs: list[Doc], is_train: bool) -> tuple[Any, Callable]:
+        if sum(len(run) for run in runs) != self._vectors.shape[0]:
             raise ValueError("the runs do not cover the documents' tokens")
-        return vectors, _no_gradient
-
-    original = model.layers[0]
-    model.layers[0] = Model("token_vectors_given", forward)
-    try:
-        yield
-    finally:
-        model.layers[0] = original
+        return self._vectors, _no_gradient
 
 
 def _no_gradient(_: Any) -> None:
