@@ -9,11 +9,11 @@ import spacy
 from spacy.attrs import IS_SPACE, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
-from thinc.api import Model, NumpyOps, set_current_ops
+from thinc.api import Model, set_current_ops
 from threadpoolctl import threadpool_limits
 
 from newswire_enrich.adapters import entities_by_sentence  # noqa: F401  (registers the component)
-from newswire_enrich.adapters.maxout_prediction import predict_without_indices
+from newswire_enrich.adapters.prediction import PredictionOps, predict_without_indices
 
 __all__ = ["Pipelines"]
 
@@ -109,9 +109,10 @@ def use_numpy_blas(threads: int) -> None:
 
     On the dev corpus the pipeline finds exactly the same entities and sentences either way,
     in about a quarter less CPU; OpenBLAS would otherwise start a thread per core, which on a
-    machine the other services share only spins.
+    machine the other services share only spins. Embedding rows are summed through numpy too
+    (PredictionOps).
     """
-    set_current_ops(NumpyOps(use_blis=False))
+    set_current_ops(PredictionOps(use_blis=False))
     threadpool_limits(limits=threads, user_api="blas")
 
 

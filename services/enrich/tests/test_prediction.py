@@ -1,4 +1,4 @@
-"""Maxout layers predict the very numbers thinc's own forward pass gives, and still train."""
+"""thinc for prediction gives the very numbers thinc gives; its maxout layers still train."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy
 import pytest
 import spacy
-from newswire_enrich.adapters.maxout_prediction import predict_without_indices
 from newswire_enrich.adapters.nlp import Pipelines
-from thinc.api import Maxout, Model, chain
+from newswire_enrich.adapters.prediction import PredictionOps, predict_without_indices
+from thinc.api import Maxout, Model, NumpyOps, chain, use_ops
 
 pytestmark = pytest.mark.unit
 
@@ -73,11 +73,29 @@ def test_every_maxout_layer_of_a_model_is_given_it() -> None:
     assert predict_without_indices(model) == 0  # given once
 
 
+@pytest.mark.parametrize("width", [1, 96])
+def test_embedding_rows_are_summed_as_thinc_sums_them(width: int) -> None:
+    rng = numpy.random.default_rng(width)
+    table = rng.standard_normal((500, width)).astype("float32")
+    indices = rng.integers(0, 500, size=(300, 4)).astype("uint32")
+    indices[:5] = 7  # a row added to itself
+    expected = NumpyOps().gather_add(table, indices)
+    got = PredictionOps().gather_add(table, indices)
+    assert got.shape == (300, width)
+    assert got.dtype == numpy.float32
+    assert numpy.array_equal(got, expected)
+    with pytest.raises(IndexError):
+        PredictionOps().gather_add(table, numpy.full((1, 4), 500, dtype="uint32"))
+
+
 def test_the_entity_models_token_vectors_are_unchanged() -> None:
     """On real articles, enrich's pipeline computes exactly the token vectors the model
-    loaded by spaCy alone computes."""
+    loaded by spaCy alone, on thinc's own backend, computes."""
     ours = Pipelines(MODEL).entities.get_pipe("entities").recognizer
-    stock = spacy.load(MODEL, exclude=["tok2vec", "tagger", "parser", "lemmatizer"])
+    with use_ops("numpy", use_blis=False):
+        stock = spacy.load(MODEL, exclude=["tok2vec", "tagger", "parser", "lemmatizer"])
+    assert type(stock.get_pipe("ner").model.ops) is NumpyOps
+    assert isinstance(ours.model.ops, PredictionOps)
     paths = sorted((DATA / "news-cluster" / "data").glob("*.json"))[:12]
     docs = [stock.make_doc(json.loads(path.read_text())["text"]) for path in paths]
     expected = stock.get_pipe("ner").model.get_ref("tok2vec").predict(docs)
