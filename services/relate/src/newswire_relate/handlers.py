@@ -341,7 +341,7 @@ async def refresh_article(article_id: str, event_id: str, deps: RelateDependenci
     version = await deps.articles.update_relations(article_id, relations, now=now)
     if version is not None:
         await _publish(deps, related_event(article_id, version, relations, now), event_id)
-        log.info(
+        log.debug(  # a few an article: its arrival's "article related" line is the record
             "relations refreshed",
             extra={"related": len(relations.related), "story_id": relations.story_id},
         )
@@ -370,7 +370,7 @@ async def refresh_story(story_id: str, event_id: str, deps: RelateDependencies) 
         story, article_ids = previous.model_copy(update=update), ()
     if await deps.stories.save(story):
         await _publish(deps, story_event(story, article_ids), event_id)
-        log.info(
+        log.debug(
             "story updated",
             extra={"articles": story.article_count, "merged_into": story.merged_into},
         )
