@@ -263,7 +263,7 @@ class CommandNames(monitoring.CommandListener):
         pass
 
 
-async def test_a_new_article_costs_three_store_commands_and_a_repeat_changes_nothing(
+async def test_a_new_article_costs_two_store_commands_and_a_repeat_changes_nothing(
     scratch_database, infrastructure
 ) -> None:  # type: ignore[no-untyped-def]
     commands = CommandNames()
@@ -275,12 +275,39 @@ async def test_a_new_article_costs_three_store_commands_and_a_repeat_changes_not
         await database.command("ping")
         commands.names.clear()
         publisher = RecordingPublisher()
-        first = await sink(database, publisher).offer(article(), Basis.submission())
+        writer = sink(database, publisher)
+        first = await writer.offer(article(), Basis.submission())
         assert first.outcome == "new"
-        # Head read, claim, claim marked published (a first version needs no head).
+        # Once a process: is there a legacy head? Then the claim, marked published.
         assert commands.names == ["find", "insert", "update"]
+        commands.names.clear()
+        other = await writer.offer(
+            article("Ministers met in Brussels again.", title="Ministers meet again").model_copy(
+                update={"id": "b" * 32, "url": URL + "-again"}
+            ),
+            Basis.submission(),
+        )
+        assert other.outcome == "new"
+        assert commands.names == ["insert", "update"]
         again = await sink(database, publisher).offer(article(), Basis.submission())
         assert again.outcome == "unchanged"
-        assert [e.version for e, _ in publisher.published] == [1]
+        assert [e.version for e, _ in publisher.published] == [1, 1]
     finally:
         await client.close()
+
+
+async def test_a_later_version_is_numbered_after_the_head_by_a_fresh_writer(
+    clients: list[Any],
+) -> None:
+    """Without legacy heads a writer skips the head: its claim of version 1 fails, and it
+    finds the latest version from there."""
+    publisher = RecordingPublisher()
+    for n, text in enumerate(["First text.", "Second text.", "Third text."], start=1):
+        offered = await sink(clients[n % 2], publisher).offer(article(text), Basis.submission())
+        assert (offered.outcome, offered.version) == ("new" if n == 1 else "changed", n)
+    assert await clients[0]["ingest_articles"].find_one({"_id": article().id}) is not None
+    fresh = sink(clients[2], publisher)
+    assert (await fresh.offer(article("Third text."), Basis.submission())).outcome == "unchanged"
+    fourth = await sink(clients[3], publisher).offer(article("Fourth text."), Basis.submission())
+    assert (fourth.outcome, fourth.version) == ("changed", 4)
+    assert [e.version for e, _ in publisher.published] == [1, 2, 3, 4]
