@@ -13,6 +13,7 @@ from aiokafka.errors import KafkaConnectionError
 from newswire_contracts import ArticleEnriched, EventMeta, article_id, cloudevents
 from newswire_platform import DeadLetterPolicy, Decoded, TransientError
 from newswire_relate.adapters.store import SaveResult
+from newswire_relate.domain.documents import relations_of
 from newswire_relate.domain.relator import Relator
 from newswire_relate.handlers import RelateDependencies, coalesce, flush_refreshes, on_batch
 from newswire_relate.refresh import RefreshOwnership, RelateRefresh
@@ -71,6 +72,10 @@ class Fakes:
     async def update_relations(self, article_id: str, *_: Any, now: datetime) -> int:
         self.calls.append(f"update {article_id}")
         return 1
+
+    async def set_related(self, lists: list[tuple[str, Any]], *, now: datetime) -> list[str]:
+        self.calls.append(f"set related {' '.join(sorted(i for i, _ in lists))}")
+        return [i for i, _ in lists]
 
     async def publish(self, event: Any, *, event_id: str) -> None:
         self.calls.append(f"publish {getattr(event, 'kind', 'relations')} {event.id}")
@@ -415,3 +420,78 @@ async def test_with_deferred_refreshes_what_changed_here_is_written_again_at_the
     assert f"update {older.id}" not in fake.calls, "not after each batch"
     await flush_refreshes(deps)
     assert f"update {older.id}" in fake.calls, "before the commit"
+
+
+async def test_articles_stored_here_whose_lists_alone_change_are_written_in_one_write() -> None:
+    first, second, third = enriched(1), enriched(2), enriched(3)
+    fake = Summaries()
+    deps = relate_deps(fake, await owning(0, 1, 2), first)
+    await on_batch([record("articles.enriched", 0, first)], deps)
+    deps.relator.add(second)
+    deps.relator.add(third)
+    fake.calls.clear()
+    await on_batch(
+        [record("articles.enriched", 1, second), record("articles.enriched", 2, third)], deps
+    )
+    lists = [call for call in fake.calls if call.startswith(("set related", "update"))]
+    # Still in the story and duplicate state this instance stored: no read, one write.
+    assert lists == [f"set related {first.id}"]
+    # Its event, and the story's (keyed by the story's id, the first article's).
+    assert fake.calls.count(f"publish relations {first.id}") == 2
+    # Their events carry the versions stored, and the lists are remembered as written.
+    assert deps.written.same(first.id, relations_of(deps.relator, first.id))
+    assert deps.written.stored(first.id).version == first.version
+
+
+async def test_a_list_written_together_that_fails_is_asked_for_through_the_topic() -> None:
+    first, second = enriched(1), enriched(2)
+
+    class Failing(Summaries):
+        async def set_related(self, lists: list[tuple[str, Any]], *, now: datetime) -> list[str]:
+            raise RuntimeError("store went away")
+
+    fake = Failing()
+    deps = relate_deps(fake, await owning(0, 1, 2), first)
+    await on_batch([record("articles.enriched", 0, first)], deps)
+    deps.relator.add(second)
+    fake.calls.clear()
+    await on_batch([record("articles.enriched", 1, second)], deps)
+    assert f"publish article {first.id}" in fake.calls, "retried through the topic"
+    assert fake.calls.count(f"publish relations {first.id}") == 1, "the story's alone"
+    assert deps.written.stored(first.id) is None, "no longer known as stored"
+
+
+async def test_an_article_the_store_no_longer_holds_is_not_announced() -> None:
+    first, second = enriched(1), enriched(2)
+
+    class Gone(Summaries):
+        async def set_related(self, lists: list[tuple[str, Any]], *, now: datetime) -> list[str]:
+            self.calls.append("set related")
+            return []
+
+    fake = Gone()
+    deps = relate_deps(fake, await owning(0, 1, 2), first)
+    await on_batch([record("articles.enriched", 0, first)], deps)
+    deps.relator.add(second)
+    fake.calls.clear()
+    await on_batch([record("articles.enriched", 1, second)], deps)
+    assert "set related" in fake.calls
+    assert fake.calls.count(f"publish relations {first.id}") == 1, "the story's alone"
+    assert f"publish article {first.id}" not in fake.calls
+
+
+async def test_an_article_whose_story_changes_is_written_alone() -> None:
+    first, second = enriched(1), enriched(2)
+    fake = Summaries()
+    deps = relate_deps(fake, await owning(0, 1, 2), first)
+    await on_batch([record("articles.enriched", 0, first)], deps)
+    stored = deps.written.stored(first.id)
+    # As if this instance had stored it in another story: the listings must change too.
+    deps.written.remember(
+        first.id, replace(relations_of(deps.relator, first.id), story_id=None), stored.version
+    )
+    deps.relator.add(second)
+    fake.calls.clear()
+    await on_batch([record("articles.enriched", 1, second)], deps)
+    assert f"update {first.id}" in fake.calls
+    assert not [call for call in fake.calls if call.startswith("set related")]

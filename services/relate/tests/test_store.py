@@ -124,6 +124,33 @@ async def test_a_new_related_list_leaves_the_article_document_alone(
     assert document["stored_at"] == later
 
 
+async def test_new_lists_written_together_reach_readers_and_leave_the_rest(
+    store, scratch_database
+) -> None:  # type: ignore[no-untyped-def]
+    articles, _ = store
+    stored = [
+        article().model_copy(update={"id": article_id(f"{URL}/{n}"), "url": f"{URL}/{n}"})
+        for n in range(3)
+    ]
+    for a in stored:
+        await articles.save(a, related_to("https://news.example/first", "s" * 32), now=NOW)
+    later = NOW + timedelta(minutes=1)
+    missing = article_id(f"{URL}/never-stored")
+    new = related_to("https://news.example/second", "s" * 32)
+    found = await articles.set_related(
+        [(stored[0].id, new), (missing, new), (stored[2].id, new)], now=later
+    )
+    assert found == [stored[0].id, stored[2].id]
+    for a, expected in zip(stored, ["second", "first", "second"], strict=True):
+        document = await articles.get(a.id)
+        assert [r["url"] for r in document["related"]] == [f"https://news.example/{expected}"]
+        assert document["story_id"] == "s" * 32
+        assert document["version"] == 1
+    assert (await articles.get(stored[0].id))["stored_at"] == later
+    assert await scratch_database[RELATIONS_COLLECTION].find_one({"_id": missing}) is None
+    assert await articles.set_related([], now=later) == []
+
+
 async def test_a_new_article_takes_over_a_relations_document_left_behind(
     store, scratch_database
 ) -> None:  # type: ignore[no-untyped-def]

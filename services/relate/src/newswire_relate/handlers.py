@@ -26,7 +26,13 @@ from newswire_platform import (
 )
 
 from .adapters.store import ArticleStore, StoryStore
-from .domain.documents import related_event, relations_of, story_document, story_event
+from .domain.documents import (
+    Relations,
+    related_event,
+    relations_of,
+    story_document,
+    story_event,
+)
 from .domain.relator import Relator
 from .index_reader import IndexReader
 from .refresh import RefreshOwnership, RelateRefresh
@@ -166,16 +172,90 @@ async def _refresh_here_or_ask(
     asks: list[tuple[RelateRefresh, str]],
     deps: RelateDependencies,
 ) -> None:
-    """Do the ``here`` refreshes, side by side (each is its own document, and their events
-    then share produce requests); publish the ``asks`` and those that failed here."""
-    done = await _side_by_side(_refreshed_here(*item, deps) for item in here)
-    asks = asks + [item for item, ok in zip(here, done, strict=True) if not ok]
+    """Do the ``here`` refreshes: articles whose related list alone changed since this
+    instance wrote them in one write, the others side by side (each is its own document, and
+    their events then share produce requests); publish the ``asks`` and those that failed
+    here."""
+    together, alone = _lists_alone(here, deps)
+    failed = await _written_together(together, deps)
+    done = await _side_by_side(_refreshed_here(*item, deps) for item in alone)
+    asks = asks + failed + [item for item, ok in zip(alone, done, strict=True) if not ok]
     try:
         await asyncio.gather(
             *(deps.publisher.publish(request, event_id=event_id) for request, event_id in asks)
         )
     except KafkaError as exc:
         raise TransientError(f"refresh requests not published: {exc!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _NewList:
+    """An article refresh that changes only the related list, over what this instance stored."""
+
+    request: RelateRefresh
+    event_id: str
+    relations: Relations
+    version: int
+
+
+def _lists_alone(
+    refreshes: list[tuple[RelateRefresh, str]], deps: RelateDependencies
+) -> tuple[list[_NewList], list[tuple[RelateRefresh, str]]]:
+    """The article refreshes whose story and duplicate are as this instance stored them (only
+    their lists can have changed; those that did not are left out: nothing to write), and
+    the rest, for refresh()."""
+    together: list[_NewList] = []
+    alone: list[tuple[RelateRefresh, str]] = []
+    for request, event_id in refreshes:
+        stored = deps.written.stored(request.id) if request.kind == "article" else None
+        if stored is None or not deps.relator.knows(request.id):
+            alone.append((request, event_id))
+            continue
+        relations = relations_of(deps.relator, request.id)
+        if (relations.story_id, relations.duplicate_of) != (stored.story_id, stored.duplicate_of):
+            alone.append((request, event_id))
+            continue
+        deps.relator.written(request.id)
+        if not deps.written.same(request.id, relations):
+            together.append(_NewList(request, event_id, relations, stored.version))
+    return together, alone
+
+
+async def _written_together(
+    lists: list[_NewList], deps: RelateDependencies
+) -> list[tuple[RelateRefresh, str]]:
+    """Write the new lists in one bulk write and publish them; the refreshes that failed,
+    to be asked for through the topic."""
+    if not lists:
+        return []
+    now = deps.clock()
+    for item in lists:
+        deps.written.forget(item.request.id)  # until stored: a failed write may have half happened
+    try:
+        stored = set(
+            await deps.articles.set_related(
+                [(item.request.id, item.relations) for item in lists], now=now
+            )
+        )
+    except Exception:
+        log.warning("refreshes failed here; asking through the topic", exc_info=True)
+        return [(item.request, item.event_id) for item in lists]
+
+    async def published(item: _NewList) -> bool:
+        article_id = item.request.id
+        if article_id not in stored:
+            return True  # nothing to tell
+        event = related_event(article_id, item.version, item.relations, now)
+        try:
+            await _publish(deps, event, item.event_id)
+        except Exception:
+            log.warning("refresh failed here; asking through the topic", exc_info=True)
+            return False
+        deps.written.remember(article_id, item.relations, item.version)
+        return True
+
+    done = await asyncio.gather(*map(published, lists))
+    return [(item.request, item.event_id) for item, ok in zip(lists, done, strict=True) if not ok]
 
 
 async def rewrite_changed(deps: RelateDependencies, *, upto: int) -> None:
@@ -308,7 +388,7 @@ async def store_article(
         )
         return
     await _publish(deps, related_event(article.id, article.version, relations, now), event_id)
-    deps.written.remember(article.id, relations)
+    deps.written.remember(article.id, relations, article.version)
     touched = deps.relator.touched_by(article.id, replayed=replayed)
     requests = [
         RelateRefresh(kind="article", id=other, requested_at=now) for other in touched.articles
@@ -346,7 +426,7 @@ async def refresh_article(article_id: str, event_id: str, deps: RelateDependenci
             extra={"related": len(relations.related), "story_id": relations.story_id},
         )
         # Only here: None means unchanged or not stored yet, which the store does not tell apart.
-        deps.written.remember(article_id, relations)
+        deps.written.remember(article_id, relations, version)
 
 
 async def refresh_story(story_id: str, event_id: str, deps: RelateDependencies) -> None:

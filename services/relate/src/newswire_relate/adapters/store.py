@@ -3,6 +3,7 @@ aliases, stories."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -18,7 +19,7 @@ from newswire_contracts.readmodel import (
     joined_article,
 )
 from newswire_platform import store_errors
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -175,6 +176,33 @@ class ArticleStore:
         if before.get("related") == related and not listed_changed and not pending:
             return None
         return int(before["version"])
+
+    async def set_related(
+        self, lists: Sequence[tuple[str, Relations]], *, now: datetime
+    ) -> list[str]:
+        """Write new related lists of stored articles whose story and duplicate stay as they
+        are stored, in one unordered bulk write; the ids of those the store holds.
+
+        For a writer that knows what is stored (WrittenRelations): unlike update_relations
+        nothing is read, so nothing here tells a changed list from an unchanged one. On the
+        local store a bulk write costs 1.05 ms of its CPU a document against 1.5 for a
+        find-and-modify, and the client a seventh.
+        """
+        if not lists:
+            return []
+        writes = [
+            UpdateOne(
+                {"_id": article_id}, {"$set": {"related": _related(relations), "stored_at": now}}
+            )
+            for article_id, relations in lists
+        ]
+        ids = [article_id for article_id, _ in lists]
+        with store_errors():
+            result = await self._relations.bulk_write(writes, ordered=False)
+            if result.matched_count == len(ids):
+                return ids
+            # Not all stored (removed by hand?): which ones, by _id.
+            return [i for i in ids if await self._relations.find_one({"_id": i}, {"_id": 1})]
 
     async def _relations_of_older(
         self, article_id: str, related: list[dict[str, Any]], now: datetime
