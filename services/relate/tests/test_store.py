@@ -1,12 +1,14 @@
 """The article read model against the real MongoDB-wire store."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from newswire_contracts import ArticleEnriched, RelatedArticle, article_id
 from newswire_contracts.readmodel import RELATIONS_COLLECTION, StoredStory
-from newswire_relate.adapters.store import ArticleStore, StoryStore
+from newswire_relate.adapters.store import BULK_CHUNK, ArticleStore, StoryStore
 from newswire_relate.domain.documents import Relations
+from pymongo import AsyncMongoClient, monitoring
 
 pytestmark = pytest.mark.integration
 
@@ -149,6 +151,45 @@ async def test_new_lists_written_together_reach_readers_and_leave_the_rest(
     assert (await articles.get(stored[0].id))["stored_at"] == later
     assert await scratch_database[RELATIONS_COLLECTION].find_one({"_id": missing}) is None
     assert await articles.set_related([], now=later) == []
+
+
+class UpdateSizes(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "update":
+            self.sizes.append(len(event.command["updates"]))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_many_new_lists_go_in_bulk_commands_the_local_store_can_take(
+    scratch_database, infrastructure
+) -> None:  # type: ignore[no-untyped-def]
+    sizes = UpdateSizes()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        infrastructure.mongodb_url, tz_aware=True, event_listeners=[sizes]
+    )
+    try:
+        articles = ArticleStore(client[scratch_database.name])
+        stored = [
+            article().model_copy(update={"id": article_id(f"{URL}/{n}"), "url": f"{URL}/{n}"})
+            for n in range(40)
+        ]
+        for a in stored:
+            await articles.save(a, NONE, now=NOW)
+        new = related_to("https://news.example/second", None)
+        found = await articles.set_related([(a.id, new) for a in stored], now=NOW)
+        assert found == [a.id for a in stored]
+        assert sizes.sizes == [BULK_CHUNK, BULK_CHUNK, 40 - 2 * BULK_CHUNK]
+        assert BULK_CHUNK <= 20  # what FerretDB 1.24 was seen to take
+    finally:
+        await client.close()
 
 
 async def test_a_new_article_takes_over_a_relations_document_left_behind(

@@ -35,6 +35,11 @@ class SaveResult:
     stored_version: int
 
 
+BULK_CHUNK = 16
+"""Writes per bulk command. FerretDB 1.24 holds a connection of its pool for every update of a
+bulk command until the command ends, and with about 100 it waits for itself and stops
+answering every client until restarted (see the README's store notes); 20 were fine."""
+
 _PENDING = "listing_pending"
 """Set on a relations document while its story and duplicate are being written to the
 article document."""
@@ -181,7 +186,7 @@ class ArticleStore:
         self, lists: Sequence[tuple[str, Relations]], *, now: datetime
     ) -> list[str]:
         """Write new related lists of stored articles whose story and duplicate stay as they
-        are stored, in one unordered bulk write; the ids of those the store holds.
+        are stored, in unordered bulk writes of BULK_CHUNK; the ids of those the store holds.
 
         For a writer that knows what is stored (WrittenRelations): unlike update_relations
         nothing is read, so nothing here tells a changed list from an unchanged one. On the
@@ -198,8 +203,11 @@ class ArticleStore:
         ]
         ids = [article_id for article_id, _ in lists]
         with store_errors():
-            result = await self._relations.bulk_write(writes, ordered=False)
-            if result.matched_count == len(ids):
+            matched = 0
+            for at in range(0, len(writes), BULK_CHUNK):
+                chunk = writes[at : at + BULK_CHUNK]
+                matched += (await self._relations.bulk_write(chunk, ordered=False)).matched_count
+            if matched == len(ids):
                 return ids
             # Not all stored (removed by hand?): which ones, by _id.
             return [i for i in ids if await self._relations.find_one({"_id": i}, {"_id": 1})]
