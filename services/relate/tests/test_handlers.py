@@ -443,38 +443,38 @@ async def test_articles_stored_here_whose_lists_alone_change_are_written_in_one_
     assert deps.written.stored(first.id).version == first.version
 
 
-async def test_a_list_written_together_that_fails_is_asked_for_through_the_topic() -> None:
+async def stored_then_joined(fake: Fakes) -> tuple[Any, ArticleEnriched]:
+    """The first article stored here, then a second of its story handled: the first's list
+    changes, its story and duplicate do not."""
     first, second = enriched(1), enriched(2)
-
-    class Failing(Summaries):
-        async def set_related(self, lists: list[tuple[str, Any]], *, now: datetime) -> list[str]:
-            raise RuntimeError("store went away")
-
-    fake = Failing()
     deps = relate_deps(fake, await owning(0, 1, 2), first)
     await on_batch([record("articles.enriched", 0, first)], deps)
     deps.relator.add(second)
     fake.calls.clear()
     await on_batch([record("articles.enriched", 1, second)], deps)
+    return deps, first
+
+
+async def test_a_list_written_together_that_fails_is_asked_for_through_the_topic() -> None:
+    class Failing(Summaries):
+        async def set_related(self, lists: list[tuple[str, Any]], *, now: datetime) -> list[str]:
+            raise RuntimeError("store went away")
+
+    fake = Failing()
+    deps, first = await stored_then_joined(fake)
     assert f"publish article {first.id}" in fake.calls, "retried through the topic"
     assert fake.calls.count(f"publish relations {first.id}") == 1, "the story's alone"
     assert deps.written.stored(first.id) is None, "no longer known as stored"
 
 
 async def test_an_article_the_store_no_longer_holds_is_not_announced() -> None:
-    first, second = enriched(1), enriched(2)
-
     class Gone(Summaries):
         async def set_related(self, lists: list[tuple[str, Any]], *, now: datetime) -> list[str]:
             self.calls.append("set related")
             return []
 
     fake = Gone()
-    deps = relate_deps(fake, await owning(0, 1, 2), first)
-    await on_batch([record("articles.enriched", 0, first)], deps)
-    deps.relator.add(second)
-    fake.calls.clear()
-    await on_batch([record("articles.enriched", 1, second)], deps)
+    _, first = await stored_then_joined(fake)
     assert "set related" in fake.calls
     assert fake.calls.count(f"publish relations {first.id}") == 1, "the story's alone"
     assert f"publish article {first.id}" not in fake.calls
