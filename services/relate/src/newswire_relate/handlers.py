@@ -173,7 +173,7 @@ async def _refresh_here_or_ask(
     deps: RelateDependencies,
 ) -> None:
     """Do the ``here`` refreshes: articles whose related list alone changed since this
-    instance wrote them in one write, the others side by side (each is its own document, and
+    instance wrote them in bulk, the others side by side (each is its own document, and
     their events then share produce requests); publish the ``asks`` and those that failed
     here."""
     together, alone = _lists_alone(here, deps)
@@ -224,8 +224,8 @@ def _lists_alone(
 async def _written_together(
     lists: list[_NewList], deps: RelateDependencies
 ) -> list[tuple[RelateRefresh, str]]:
-    """Write the new lists in one bulk write and publish them; the refreshes that failed,
-    to be asked for through the topic."""
+    """Write the new lists in bulk and publish them; the refreshes that failed, to be asked
+    for through the topic."""
     if not lists:
         return []
     now = deps.clock()
