@@ -36,6 +36,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 from thinc.api import Model
 
+from newswire_enrich.adapters.prediction import prediction_only
+
 __all__ = ["MIN_RUN_TOKENS", "EntitiesBySentence"]
 
 MIN_RUN_TOKENS = 64
@@ -160,8 +162,4 @@ class _GivenVectors:
     def _forward(self, _: Model[Any, Any], runs: list[Doc], is_train: bool) -> tuple[Any, Callable]:
         if sum(len(run) for run in runs) != self._vectors.shape[0]:
             raise ValueError("the runs do not cover the documents' tokens")
-        return self._vectors, _no_gradient
-
-
-def _no_gradient(_: Any) -> None:
-    raise NotImplementedError("for prediction only")
+        return self._vectors, prediction_only

@@ -22,7 +22,7 @@ from typing import Any
 from thinc.api import Model, NumpyOps
 from thinc.layers import maxout
 
-__all__ = ["PredictionOps", "predict_without_indices"]
+__all__ = ["PredictionOps", "predict_without_indices", "prediction_only"]
 
 
 class PredictionOps(NumpyOps):  # type: ignore[misc]
@@ -59,8 +59,9 @@ def _forward(model: Model[Any, Any], X: Any, is_train: bool) -> tuple[Any, Calla
     best = pieces[:, :, 0].copy()
     for piece in range(1, nP):
         ops.xp.maximum(best, pieces[:, :, piece], out=best)
-    return best, _prediction_only
+    return best, prediction_only
 
 
-def _prediction_only(_: Any) -> Any:
-    raise NotImplementedError("maxout without indices predicts only; train with is_train=True")
+def prediction_only(_: Any) -> Any:
+    """The backward pass of a layer that only predicts."""
+    raise NotImplementedError("for prediction only")
